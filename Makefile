@@ -1,0 +1,40 @@
+# portail — developer entry points. Every target sets up what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: build test serve validate lock bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## build: validate the content and build the demo site into site/
+build: $(STAMP)
+	$(BIN)/portail build
+
+## test: run every test
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 tests
+
+## serve: preview the site with live reload on http://127.0.0.1:8000
+serve: $(STAMP)
+	$(BIN)/mkdocs serve --livereload -a 127.0.0.1:8000
+
+## validate: check every content file and print the problems in French
+validate: $(STAMP)
+	$(BIN)/portail validate
+
+## bench: run the benchmarks and print their figures
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+## lock: refresh requirements.lock from pyproject.toml (needs uv)
+lock:
+	uv pip compile pyproject.toml --extra test --python-version 3.11 --generate-hashes --no-header -o requirements.lock
+
+clean:
+	rm -rf site .cache

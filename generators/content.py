@@ -1,0 +1,326 @@
+"""Load and validate the whole content tree into typed items.
+
+Two phases, as in Pelican: every file is read and validated on its own (one
+bad file never stops the others), then the checks that need every file run:
+unique slugs and references between items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from .declaration import ContentType, Declaration, FieldSpec
+from .fields import FieldContext, SLUG_RE, closest_key, slugify
+from .problems import Problem, make_problem, sort_problems
+from .schema import CompiledType, compile_declaration
+from .source import FieldPath, RawEntry, format_path, read_entry
+from .territories import TerritoryIndex
+from .values import DateTimeValue, Name, PartialDate, Reference
+
+IGNORED_NAMES = frozenset({"readme.md"})
+
+
+@dataclass(slots=True)
+class Item:
+    """One validated content file."""
+
+    type: str
+    slug: str
+    source: str  # posix path relative to the repository root
+    data: dict  # normalised values by declared field name (absent fields are None / [])
+    body: str
+    body_line: int
+    draft: bool
+    title: str
+
+    def get(self, name: str, default: object = None) -> object:
+        value = self.data.get(name)
+        return default if value is None else value
+
+
+@dataclass
+class ContentSet:
+    """Everything the generators need: the declaration, items and problems."""
+
+    declaration: Declaration
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files_read: int = 0
+    _index: dict[tuple[str, str], Item] = field(default_factory=dict, repr=False)
+
+    def of_type(self, name: str, *, drafts: bool = False) -> list[Item]:
+        return [i for i in self.items if i.type == name and (drafts or not i.draft)]
+
+    def find(self, type_name: str, slug: str) -> Item | None:
+        if len(self._index) != len(self.items):
+            self._index = {(i.type, i.slug): i for i in self.items}
+        return self._index.get((type_name, slug))
+
+
+def discover(declaration: Declaration) -> list[Path]:
+    """Every content file under the declared folders, sorted."""
+    files: set[Path] = set()
+    for folder in declaration.folders():
+        base = declaration.root / folder
+        if base.is_dir():
+            for path in base.rglob("*.md"):
+                if _is_content_file(path, base):
+                    files.add(path)
+    return sorted(files)
+
+
+def _is_content_file(path: Path, base: Path) -> bool:
+    parts = path.relative_to(base).parts
+    if any(p.startswith((".", "_")) for p in parts):
+        return False
+    return path.name.casefold() not in IGNORED_NAMES
+
+
+class Validator:
+    """Validates files against a declaration; reusable across builds."""
+
+    def __init__(self, declaration: Declaration, territories: TerritoryIndex | None = None) -> None:
+        self.declaration = declaration
+        self.territories = territories or TerritoryIndex.load()
+        self.compiled: dict[str, CompiledType] = compile_declaration(declaration)
+
+    def load(self, paths: list[Path] | None = None) -> ContentSet:
+        """Validate every content file; keep the problems of ``paths`` only, if given."""
+        content = ContentSet(self.declaration)
+        files = discover(self.declaration)
+        extra = [p for p in (paths or []) if p.is_file() and p.resolve() not in set(files)]
+        for path in files + [p.resolve() for p in extra]:
+            item, problems = self.validate_file(path)
+            content.files_read += 1
+            content.problems.extend(problems)
+            if item is not None:
+                content.items.append(item)
+        content.problems.extend(self.check_across_files(content.items))
+        if paths:
+            wanted = [_rel(p.resolve(), self.declaration.root) for p in paths]
+            content.problems = [
+                p for p in content.problems if any(p.file == w or p.file.startswith(w.rstrip("/") + "/") for w in wanted)
+            ]
+        content.problems = sort_problems(content.problems)
+        return content
+
+    def validate_file(self, path: Path) -> tuple[Item | None, list[Problem]]:
+        entry = read_entry(path, self.declaration.root)
+        problems = list(entry.problems)
+        if entry.data is None:
+            return None, problems
+        ctype = self.declaration.type_for(entry.rel)
+        if ctype is None:
+            problems.append(make_problem("unknown_type", file=entry.rel, folders=", ".join(self.declaration.folders())))
+            return None, problems
+        compiled = self.compiled[ctype.name]
+        ctx = FieldContext(
+            root=self.declaration.root, file_dir=path.parent, declaration=self.declaration, territories=self.territories
+        )
+        values, errors = compiled.validate(entry.data, ctx)
+        for error in errors:
+            problems.append(self._problem_from_error(entry, compiled, error))
+        if values is None:
+            values = self._partial_values(entry, compiled, ctx, errors)
+        problems.extend(self._check_rules(entry, ctype, values))
+        slug = values.get("slug") or slugify(path.stem)
+        title = values.get(ctype.title_field) or path.stem
+        item = Item(
+            type=ctype.name,
+            slug=str(slug),
+            source=entry.rel,
+            data=values,
+            body=entry.body,
+            body_line=entry.body_line,
+            draft=bool(values.get("brouillon")),
+            title=str(title),
+        )
+        return item, problems
+
+    def _partial_values(self, entry: RawEntry, compiled: CompiledType, ctx: FieldContext, errors: list[dict]) -> dict:
+        """Field-by-field values when the whole model failed, for later checks."""
+        failed = {e["loc"][0] for e in errors if e.get("loc")}
+        values: dict[str, object] = {}
+        for name in compiled.ctype.fields:
+            raw = (entry.data or {}).get(name)
+            if name in failed or raw is None:
+                values[name] = None
+                continue
+            values[name] = compiled.validate_field(name, raw, ctx)
+        return values
+
+    def _problem_from_error(self, entry: RawEntry, compiled: CompiledType, error: dict) -> Problem:
+        loc: FieldPath = tuple(error.get("loc") or ())
+        kind = error.get("type", "")
+        params = dict(error.get("ctx") or {})
+        path_text = format_path(loc)
+        if kind == "missing":
+            line, column = entry.position(loc[:-1]) if len(loc) > 1 else (1, 1)
+            key = str(loc[-1])
+            spec = self._spec_at(compiled.ctype, loc)
+            hint = f"{spec.label} : {spec.help}" if spec and spec.help else (f"ajoutez la ligne « {key}: … »")
+            return make_problem("missing_field", file=entry.rel, line=line, column=column, path=path_text, key=key, hint=hint)
+        line, column = entry.position(loc)
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            known = compiled.known_keys(loc[:-1])
+            guess = closest_key(key, known)
+            hint = f"vouliez-vous dire « {guess} » ?" if guess else "champs possibles : " + ", ".join(known)
+            return make_problem("unknown_field", file=entry.rel, line=line, column=column, path=path_text, key=key, hint=hint)
+        if kind in ("list_type", "model_type", "dict_type", "model_attributes_type"):
+            expected = "une liste" if kind == "list_type" else "un groupe de champs"
+            got = _describe_input(error.get("input"))
+            return make_problem("wrong_type", file=entry.rel, line=line, column=column, path=path_text, expected=expected, got=got)
+        if kind in _CATALOGUE_CODES:
+            try:
+                return make_problem(kind, file=entry.rel, line=line, column=column, path=path_text, **params)
+            except (KeyError, IndexError):
+                pass
+        return make_problem("invalid_value", file=entry.rel, line=line, column=column, path=path_text, detail=error.get("msg", kind))
+
+    @staticmethod
+    def _spec_at(ctype: ContentType, loc: FieldPath) -> FieldSpec | None:
+        fields = ctype.fields
+        spec = None
+        for part in loc:
+            if isinstance(part, int):
+                continue
+            spec = fields.get(part)
+            if spec is None:
+                return None
+            fields = (spec.item or spec).fields or {}
+        return spec
+
+    def _check_rules(self, entry: RawEntry, ctype: ContentType, values: dict) -> list[Problem]:
+        problems: list[Problem] = []
+        for name, spec in ctype.fields.items():
+            if not spec.after:
+                continue
+            end, start = values.get(name), values.get(spec.after)
+            if end is None or start is None or not _before(end, start):
+                continue
+            line, column = entry.position((name,))
+            problems.append(
+                make_problem(
+                    "date_order", file=entry.rel, line=line, column=column, path=name,
+                    key=name, value=str(end), other=spec.after, other_value=str(start),
+                )
+            )
+        for rule in ctype.rules:
+            if any(values.get(f) not in (None, []) for f in rule.at_least_one):
+                continue
+            if any(_condition_holds(values, condition) for condition in rule.unless):
+                continue
+            fields_text = " ou ".join(f"« {f} »" for f in rule.at_least_one)
+            problems.append(make_problem("rule_one_of", file=entry.rel, path=rule.at_least_one[0], fields=fields_text))
+        return problems
+
+    def check_across_files(self, items: list[Item]) -> list[Problem]:
+        problems: list[Problem] = []
+        seen: dict[tuple[str, str], Item] = {}
+        for item in sorted(items, key=lambda i: i.source):
+            key = (item.type, item.slug)
+            if key in seen:
+                line, column = self._slug_position(item)
+                problems.append(
+                    make_problem("duplicate_slug", file=item.source, line=line, column=column, path="slug", slug=item.slug, other=seen[key].source)
+                )
+            else:
+                seen[key] = item
+            if not SLUG_RE.fullmatch(item.slug):
+                problems.append(make_problem("invalid_slug", file=item.source, path="slug", value=item.slug, suggestion=slugify(item.slug)))
+        slugs_by_type: dict[str, list[str]] = {}
+        for type_name, slug in seen:
+            slugs_by_type.setdefault(type_name, []).append(slug)
+        for item in items:
+            ctype = self.declaration.types[item.type]
+            positions = None
+            for path, ref in iter_references(ctype.fields, item.data):
+                if (ref.type, ref.slug) in seen:
+                    continue
+                if positions is None:
+                    positions = read_entry(self.declaration.root / item.source, self.declaration.root)
+                line, column = positions.position(path)
+                problems.append(
+                    make_problem(
+                        "unknown_reference", file=item.source, line=line, column=column, path=format_path(path),
+                        type=ref.type, value=ref.slug, hint=_reference_hint(ref, slugs_by_type.get(ref.type, []), path, ctype),
+                    )
+                )
+        return problems
+
+    def _slug_position(self, item: Item) -> tuple[int, int]:
+        if item.data.get("slug"):
+            entry = read_entry(self.declaration.root / item.source, self.declaration.root)
+            return entry.position(("slug",))
+        return (1, 1)
+
+
+_CATALOGUE_CODES = frozenset(__import__("generators.problems", fromlist=["CATALOGUE"]).CATALOGUE)
+
+
+def iter_references(fields: dict[str, FieldSpec], data: dict, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Reference]]:
+    """Every reference value with its path, following the declaration."""
+    for name, spec in fields.items():
+        value = data.get(name)
+        if value is None:
+            continue
+        yield from _references_in(spec, value, prefix + (name,))
+
+
+def _references_in(spec: FieldSpec, value: object, path: FieldPath) -> Iterator[tuple[FieldPath, Reference]]:
+    if spec.kind == "liste" and isinstance(value, list) and spec.item:
+        for index, element in enumerate(value):
+            if element is not None:
+                yield from _references_in(spec.item, element, path + (index,))
+    elif spec.kind == "objet" and isinstance(value, dict):
+        yield from iter_references(spec.fields or {}, value, path)
+    elif isinstance(value, Reference):
+        yield path, value
+
+
+def _reference_hint(ref: Reference, known: list[str], path: FieldPath, ctype: ContentType) -> str:
+    guess = closest_key(ref.slug, known)
+    if guess:
+        return f"vouliez-vous dire « {guess} » ?"
+    spec = Validator._spec_at(ctype, path)
+    if spec and (spec.item or spec).kind == "reference_ou_texte":
+        return "s'il ne figure pas dans l'annuaire, écrivez son nom en clair, avec majuscules et espaces"
+    return f"vérifiez l'identifiant (nom du fichier sans « .md ») du contenu de type « {ref.type} »"
+
+
+def _before(end: object, start: object) -> bool:
+    """True if ``end`` is strictly before ``start`` at the precision both have."""
+    if isinstance(end, DateTimeValue) and isinstance(start, DateTimeValue):
+        if end.at is not None and start.at is not None:
+            return end.start() < start.start()
+        return end.day < start.day
+    if isinstance(end, (PartialDate, DateTimeValue)) and isinstance(start, (PartialDate, DateTimeValue)):
+        return end.last_day() < start.first_day()
+    return False
+
+
+def _condition_holds(values: dict, condition: str) -> bool:
+    name, _, expected = condition.partition("=")
+    value = values.get(name.strip())
+    if not expected:
+        return value not in (None, [])
+    return str(value) == expected.strip()
+
+
+def _describe_input(value: object) -> str:
+    from .fields import describe
+
+    return describe(value)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+__all__ = ["ContentSet", "Item", "Validator", "discover", "iter_references", "Name"]

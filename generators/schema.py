@@ -1,0 +1,227 @@
+"""Compile the declaration into pydantic models, one per content type.
+
+Each declared field becomes an annotated type whose validator is the kind's
+function from ``fields.py``; objects become nested models that forbid
+unknown keys. pydantic then does what it is good at: walking the structure,
+collecting every error with its location, and producing JSON Schema.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, ValidationError, WithJsonSchema, create_model
+from pydantic import BeforeValidator, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from .declaration import ContentType, Declaration, FieldSpec
+from .fields import SCALAR_VALIDATORS, FieldContext, FieldError, closest_key, describe
+
+MODEL_CONFIG = ConfigDict(extra="forbid", populate_by_name=False, arbitrary_types_allowed=True, frozen=False)
+
+
+def _json_schema(spec: FieldSpec, vocabularies: dict) -> dict:
+    """The JSON Schema of one scalar field, for editors' tools."""
+    base: dict[str, Any] = {"title": spec.label}
+    if spec.help:
+        base["description"] = spec.help
+    if spec.example is not None:
+        base["examples"] = [spec.example]
+    kind = spec.kind
+    if kind == "texte":
+        base["type"] = "string"
+        if spec.max_chars:
+            base["maxLength"] = spec.max_chars
+        if spec.pattern:
+            base["pattern"] = spec.pattern
+    elif kind == "entier":
+        base["type"] = "integer"
+    elif kind in ("nombre", "pourcentage", "montant"):
+        base["type"] = "number"
+        if kind == "pourcentage":
+            base.update(minimum=0, maximum=100)
+        if kind == "montant":
+            base["minimum"] = 0
+    elif kind == "booleen":
+        base["type"] = "boolean"
+    elif kind == "date":
+        base.update(type="string", pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    elif kind == "date_heure":
+        base.update(type="string", pattern=r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2})?$")
+    elif kind == "url":
+        base.update(type="string", format="uri")
+    elif kind == "email":
+        base.update(type="string", format="email")
+    elif kind == "siret":
+        base.update(type="string", pattern=r"^\d{14}$")
+    elif kind in ("slug", "reference"):
+        base.update(type="string", pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+        if spec.target:
+            base["x-portail-reference"] = spec.target
+    elif kind == "reference_ou_texte":
+        base["type"] = "string"
+        base["x-portail-reference"] = spec.target
+    elif kind == "terme":
+        vocabulary = vocabularies[spec.vocabulary]
+        base["type"] = "string"
+        base["enum"] = list(vocabulary.terms)
+        base["x-portail-vocabulaire"] = vocabulary.name
+    elif kind == "image":
+        base.update(
+            type="object",
+            properties={
+                "src": {"type": "string", "title": "Chemin de l'image"},
+                "alt": {"type": "string", "title": "Texte alternatif"},
+                "decoratif": {"type": "boolean", "title": "Image décorative"},
+                "legende": {"type": "string", "title": "Légende"},
+            },
+            required=["src"],
+            additionalProperties=False,
+        )
+    elif kind == "coordonnees":
+        base.update(
+            type="object",
+            properties={"lat": {"type": "number", "minimum": -90, "maximum": 90}, "lon": {"type": "number", "minimum": -180, "maximum": 180}},
+            required=["lat", "lon"],
+            additionalProperties=False,
+        )
+    else:  # telephone, territoire, fichier
+        base["type"] = "string"
+        base["x-portail-type"] = kind
+    return base
+
+
+def _scalar_annotation(spec: FieldSpec, declaration: Declaration) -> object:
+    check = SCALAR_VALIDATORS[spec.kind]
+
+    def validate(value: object, info: ValidationInfo) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if spec.required:
+                raise PydanticCustomError("empty_value", "empty_value", {"key": spec.name})
+            return None
+        ctx: FieldContext = info.context
+        try:
+            return check(value, spec, ctx)
+        except FieldError as error:
+            raise PydanticCustomError(error.code, error.code, dict(error.params)) from None
+
+    return Annotated[Any, PlainValidator(validate), WithJsonSchema(_json_schema(spec, declaration.vocabularies))]
+
+
+def _as_list(spec: FieldSpec):
+    def wrap(value: object) -> object:
+        if value is None:
+            return [] if not spec.required else value
+        if isinstance(value, dict):
+            if spec.item and spec.item.kind in ("objet", "image", "coordonnees"):
+                return [value]
+            raise PydanticCustomError("wrong_type", "wrong_type", {"expected": "une liste", "got": describe(value)})
+        return value if isinstance(value, list) else [value]
+
+    return wrap
+
+
+def _object_guard(spec: FieldSpec):
+    def guard(value: object) -> object:
+        if value is not None and not isinstance(value, dict):
+            raise PydanticCustomError(
+                "wrong_type", "wrong_type", {"expected": f"un groupe de champs ({', '.join(spec.fields or {})})", "got": describe(value)}
+            )
+        return value
+
+    return guard
+
+
+def annotation_for(spec: FieldSpec, declaration: Declaration, model_name: str) -> object:
+    if spec.kind == "liste":
+        assert spec.item is not None
+        item = annotation_for(spec.item, declaration, model_name)
+        return Annotated[list[item], BeforeValidator(_as_list(spec))]  # type: ignore[valid-type]
+    if spec.kind == "objet":
+        model = build_model(f"{model_name}_{spec.name}", spec.fields or {}, declaration, spec.label)
+        return Annotated[model, BeforeValidator(_object_guard(spec))]
+    return _scalar_annotation(spec, declaration)
+
+
+def build_model(name: str, fields: dict[str, FieldSpec], declaration: Declaration, title: str = "") -> type[BaseModel]:
+    definitions: dict[str, Any] = {}
+    for index, (field_name, spec) in enumerate(fields.items()):
+        annotation = annotation_for(spec, declaration, name)
+        default = ... if spec.required else None
+        if spec.kind == "liste" and not spec.required:
+            definitions[f"f{index}"] = (annotation, Field(default_factory=list, alias=field_name, title=spec.label))
+        else:
+            definitions[f"f{index}"] = (annotation, Field(default, alias=field_name, title=spec.label))
+    config = ConfigDict(MODEL_CONFIG, title=title or name)
+    return create_model(name, __config__=config, **definitions)
+
+
+class CompiledType:
+    """A content type's model, plus helpers to validate one field alone."""
+
+    def __init__(self, ctype: ContentType, declaration: Declaration) -> None:
+        self.ctype = ctype
+        self.declaration = declaration
+        self.model = build_model(f"Contenu_{ctype.name}", ctype.fields, declaration, ctype.label)
+        self._adapters: dict[str, TypeAdapter] = {}
+
+    def validate(self, data: dict, ctx: FieldContext) -> tuple[dict | None, list[dict]]:
+        """(values by field name, None on error), list of pydantic error dicts."""
+        try:
+            model = self.model.model_validate(data, context=ctx)
+        except ValidationError as error:
+            return None, error.errors(include_url=False)
+        return model_values(model), []
+
+    def validate_field(self, name: str, value: object, ctx: FieldContext) -> object:
+        """One field alone; None if it fails (its error is reported elsewhere)."""
+        if name not in self._adapters:
+            spec = self.ctype.fields[name]
+            self._adapters[name] = TypeAdapter(annotation_for(spec, self.declaration, f"Champ_{name}"))
+        try:
+            return self._adapters[name].validate_python(value, context=ctx)
+        except ValidationError:
+            return None
+
+    def json_schema(self) -> dict:
+        schema = self.model.model_json_schema(by_alias=True)
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["description"] = self.ctype.description
+        return schema
+
+    def known_keys(self, path: tuple) -> list[str]:
+        """Declared keys at ``path`` (for suggesting the right spelling)."""
+        fields = self.ctype.fields
+        for part in path:
+            if isinstance(part, int):
+                continue
+            spec = fields.get(part)
+            if spec is None:
+                return []
+            spec = spec.item or spec
+            fields = spec.fields or {}
+        return list(fields)
+
+
+def model_values(model: BaseModel) -> dict:
+    """A validated model back to a dict keyed by the declared field names."""
+    result: dict[str, object] = {}
+    for attr, info in type(model).model_fields.items():
+        value = getattr(model, attr)
+        result[info.alias or attr] = _unwrap(value)
+    return result
+
+
+def _unwrap(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return model_values(value)
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+def compile_declaration(declaration: Declaration) -> dict[str, CompiledType]:
+    return {name: CompiledType(ctype, declaration) for name, ctype in declaration.types.items()}
+
+
+__all__ = ["CompiledType", "compile_declaration", "closest_key", "model_values"]

@@ -1,0 +1,225 @@
+"""Read a content file: bytes -> text -> front matter block -> raw values.
+
+This is the only place that parses editors' YAML. It composes the YAML into
+nodes instead of constructing Python objects, so that:
+
+* every key and list item keeps its line and column;
+* duplicate keys are reported (PyYAML silently keeps the last one);
+* no scalar is typed by YAML's own rules: ``0389353570`` keeps its leading
+  zero, ``non`` stays the word "non", ``2016-03-21`` stays text. Scalars are
+  typed later by the field that receives them (see ``fields.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .problems import Problem, make_problem
+
+try:  # libyaml's parser is ~10x faster; the pure one gives the same nodes.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the wheel
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+BOM = "\ufeff"
+NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
+
+# A path inside the front matter: ("referent", "telephone"), ("thematiques", 2)
+FieldPath = tuple[str | int, ...]
+
+
+@dataclass(slots=True)
+class RawEntry:
+    """A content file as read from disk, before any validation."""
+
+    path: Path  # absolute
+    rel: str  # posix path relative to the repository root, used in messages
+    data: dict | None  # the front matter as plain str / None / list / dict
+    body: str  # Markdown after the front matter
+    body_line: int  # line number of the body's first line in the file
+    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def position(self, path: FieldPath) -> tuple[int, int]:
+        """Line and column of the deepest known part of ``path`` (1-based)."""
+        for end in range(len(path), 0, -1):
+            found = self.positions.get(path[:end])
+            if found:
+                return found
+        return (1, 1)
+
+
+def read_entry(path: Path, root: Path) -> RawEntry:
+    """Read one file; problems are recorded on the entry, never raised."""
+    rel = _relative(path, root)
+    entry = RawEntry(path=path, rel=rel, data=None, body="", body_line=1)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        entry.problems.append(make_problem("config_error", file=rel, detail=str(error)))
+        return entry
+    parse_bytes(raw, entry)
+    return entry
+
+
+def parse_bytes(raw: bytes, entry: RawEntry) -> None:
+    """Fill ``entry`` from the file's bytes."""
+    rel = entry.rel
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        entry.problems.append(make_problem("not_utf8", file=rel, line=line, column=column, position=error.start))
+        return
+    if text.startswith(BOM):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        entry.problems.append(make_problem("empty_file", file=rel))
+        return
+
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        entry.problems.append(make_problem("no_frontmatter", file=rel))
+        return
+    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if closing is None:
+        entry.problems.append(make_problem("unclosed_frontmatter", file=rel))
+        return
+
+    front = "\n".join(lines[1:closing])
+    entry.body = "\n".join(lines[closing + 1 :])
+    entry.body_line = closing + 2
+    _parse_front_matter(front, entry, line_offset=1)
+
+
+def _parse_front_matter(front: str, entry: RawEntry, line_offset: int) -> None:
+    rel = entry.rel
+    try:
+        node = yaml.compose(front, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = (mark.line + 1 + line_offset) if mark else 1
+        column = (mark.column + 1) if mark else 1
+        detail, hint = _explain_yaml_error(error)
+        entry.problems.append(make_problem("yaml_syntax", file=rel, line=line, column=column, detail=detail, hint=hint))
+        return
+    except yaml.YAMLError as error:  # pragma: no cover - errors without marks
+        entry.problems.append(make_problem("yaml_syntax", file=rel, detail=str(error), hint=""))
+        return
+    if node is None:
+        entry.data = {}
+        return
+    if not isinstance(node, yaml.MappingNode):
+        line, column = node.start_mark.line + 1 + line_offset, node.start_mark.column + 1
+        entry.problems.append(make_problem("not_a_mapping", file=rel, line=line, column=column))
+        return
+    converter = _NodeConverter(entry, line_offset)
+    entry.data = converter.mapping(node, ())
+
+
+class _NodeConverter:
+    """Turns composed YAML nodes into plain values, recording positions."""
+
+    def __init__(self, entry: RawEntry, line_offset: int) -> None:
+        self.entry = entry
+        self.line_offset = line_offset
+
+    def _pos(self, node: yaml.Node) -> tuple[int, int]:
+        return (node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1)
+
+    def value(self, node: yaml.Node, path: FieldPath) -> object:
+        if isinstance(node, yaml.ScalarNode):
+            if node.style is None and node.value in NULL_WORDS:
+                return None
+            return node.value
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                self.entry.positions[path + (index,)] = self._pos(item)
+                items.append(self.value(item, path + (index,)))
+            return items
+        return self.mapping(node, path)
+
+    def mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict:
+        result: dict[str, object] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            line, column = self._pos(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.entry.problems.append(
+                    make_problem(
+                        "non_string_key", file=self.entry.rel, line=line, column=column,
+                        path=_dotted(path), key="…",
+                    )
+                )
+                continue
+            key = key_node.value
+            if key in first_seen:
+                self.entry.problems.append(
+                    make_problem(
+                        "duplicate_key", file=self.entry.rel, line=line, column=column,
+                        path=_dotted(path + (key,)), key=key, first_line=first_seen[key],
+                    )
+                )
+                continue
+            first_seen[key] = line
+            self.entry.positions[path + (key,)] = (line, column)
+            result[key] = self.value(value_node, path + (key,))
+        return result
+
+
+def _explain_yaml_error(error: yaml.MarkedYAMLError) -> tuple[str, str]:
+    """A French reading of PyYAML's English diagnosis, with a hint."""
+    problem = (error.problem or "").lower()
+    context = (error.context or "").lower()
+    if "mapping values are not allowed" in problem:
+        return (
+            "deux-points inattendu",
+            "une valeur qui contient « : » doit être écrite entre guillemets",
+        )
+    if "found character '\\t'" in problem or "tab" in problem:
+        return ("tabulation interdite", "indentez avec des espaces, jamais avec des tabulations")
+    if "could not find expected ':'" in problem:
+        return ("« : » manquant après un nom de champ", "chaque ligne s'écrit « nom: valeur »")
+    if "did not find expected key" in problem or "expected <block end>" in problem:
+        return ("indentation incohérente", "alignez les champs d'un même niveau sur la même colonne")
+    if "found undefined alias" in problem or "found unhashable key" in problem:
+        return ("valeur illisible", "entourez la valeur de guillemets")
+    if "quoted scalar" in context or "end of stream" in problem:
+        return ("guillemet non fermé", "fermez la valeur par le même guillemet qu'à l'ouverture")
+    if "found character that cannot start any token" in problem:
+        return (
+            "caractère qui ne peut pas commencer une valeur",
+            "entourez la valeur de guillemets (les valeurs qui commencent par @, ` ou % doivent l'être)",
+        )
+    if "expected a comment or a line break" in problem or "expected ',' or ']'" in problem:
+        return ("texte inattendu après une valeur", "entourez la valeur de guillemets")
+    detail = error.problem or "structure incorrecte"
+    return (detail, "vérifiez l'indentation et les guillemets de cette ligne")
+
+
+def _dotted(path: FieldPath) -> str:
+    return format_path(path)
+
+
+def format_path(path: FieldPath) -> str:
+    """("chiffres_cles", 0, "valeur") -> "chiffres_cles[0].valeur"."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + part
+    return text
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
