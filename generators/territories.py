@@ -32,16 +32,20 @@ Resolution rules of :meth:`TerritoryIndex.resolve`:
    department 86 (``Vienne (38)`` is the commune), and ``Guadeloupe`` the
    region 01 (``Département Guadeloupe`` or ``971`` is the department).
 5. ``Name (NN)``, a name followed by a department code in parentheses,
-   picks the commune of that name in that department -- or the department
-   itself when ``Name`` is its name, so that every label round-trips:
-   ``resolve(t.label) == t``.
+   picks the commune of that name in that department, or else the
+   department itself when ``Name`` is its name. Labels therefore resolve
+   back to their territory (``resolve(t.label) == t``), except the
+   departments named like one of their communes: ``Paris (75)``,
+   ``Corrèze (19)``, ``Doubs (25)`` and ``Mayenne (53)`` are the communes
+   (write ``Département Paris`` or ``75`` for the department).
 6. A commune name shared by several communes raises
    :class:`TerritoryAmbiguous` listing all of them.
 7. No match raises :class:`TerritoryNotFound` with up to three suggestions,
    formatted as labels (``Amiens (80)``): for a region that no longer exists
-   (``Picardie``), the region that replaced it; otherwise the closest names.
+   (``Picardie``) or a region's usual abbreviation (``PACA``), the current
+   region; otherwise the closest names.
 
-Loading takes a few tens of milliseconds and is memoised per data folder;
+Loading takes under a tenth of a second and is memoised per data folder;
 resolving a name or code is a dictionary lookup. Only the error path runs a
 fuzzy search (:mod:`difflib`), restricted to names of a compatible length.
 """
@@ -55,11 +59,13 @@ import gzip
 import io
 import json
 import math
+import operator
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any
 
 __all__ = ["Territory", "TerritoryAmbiguous", "TerritoryIndex", "TerritoryNotFound"]
 
@@ -72,6 +78,10 @@ _LEVEL_RANK = {REGION: 0, DEPARTEMENT: 1, COMMUNE: 2}
 
 _SUGGESTIONS = 3
 _CUTOFF = 0.75
+
+# Common abbreviations of current regions. Like the names of former regions
+# (anciennes_regions.json), they are not resolved but suggest the region.
+_REGION_ABBREVIATIONS = {"PACA": "93", "IDF": "11", "AURA": "84", "BFC": "27", "HDF": "32"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +145,12 @@ class TerritoryAmbiguous(LookupError):
 
 # --- Normalisation ---------------------------------------------------------
 
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
 _SEPARATORS = re.compile(r"[\W_]+")
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
+# Batch versions of the above, for names joined with "\n" (see _normalize_many).
+_SEPARATORS_MANY = re.compile(r"(?:[^\w\n]|_)+")
+_SEPARATORS_MANY_ASCII = re.compile(r"[^A-Za-z0-9\n]+")
 
 _LEVEL_WORDS = {"region": REGION, "departement": DEPARTEMENT, "commune": COMMUNE}
 _LEVEL_PREFIX = re.compile(r"(\w+)\s*(?::\s*|\s+)(\S.*)", re.DOTALL)
@@ -156,9 +168,34 @@ def _normalize(text: str) -> str:
     characters becomes a single space, and ``st``/``ste`` become
     ``saint``/``sainte``: ``"St-Étienne"`` -> ``"saint etienne"``.
     """
-    text = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
+    text = unicodedata.normalize("NFKD", _unligature(text.casefold()))
     words = _SEPARATORS.split(_COMBINING.sub("", text))
     return " ".join(_ABBREVIATIONS.get(word, word) for word in words if word)
+
+
+def _normalize_many(names: list[str]) -> list[str]:
+    """``[_normalize(name) for name in names]``, several times faster.
+
+    The names (which must not contain newlines) are processed as one text,
+    so that every step runs once in C instead of once per name.
+    """
+    if not names:
+        return []
+    text = unicodedata.normalize("NFKD", _unligature("\n".join(names).casefold()))
+    text = _COMBINING.sub("", text)
+    separators = _SEPARATORS_MANY_ASCII if text.isascii() else _SEPARATORS_MANY
+    text = separators.sub(" ", text).replace(" \n", "\n").replace("\n ", "\n").strip(" ")
+    # Surround every word with spaces to replace whole words with str.replace.
+    padded = " " + text.replace("\n", " \n ") + " "
+    for short, full in _ABBREVIATIONS.items():
+        while f" {short} " in padded:
+            padded = padded.replace(f" {short} ", f" {full} ")
+    return padded[1:-1].replace(" \n ", "\n").split("\n")
+
+
+def _unligature(text: str) -> str:
+    """Spell out the ligatures of French: ``œ`` -> ``oe``, ``æ`` -> ``ae``."""
+    return text.replace("œ", "oe").replace("æ", "ae")
 
 
 def _departement_code(code: str) -> str:
@@ -168,6 +205,13 @@ def _departement_code(code: str) -> str:
 
 
 # --- Index -----------------------------------------------------------------
+
+# A commune as read from communes.csv: code, name, department, region, then
+# optionally lat and lon. Territory objects are only built for the communes
+# that are looked up, which keeps load() fast.
+_CommuneRow = Sequence[str]
+# Fuzzy-search index: (length, position, letter) -> normalised names.
+_Buckets = dict[tuple[int, int, str], list[str]]
 
 
 class TerritoryIndex:
@@ -182,31 +226,46 @@ class TerritoryIndex:
         self,
         regions: Iterable[Territory],
         departements: Iterable[Territory],
-        communes: Iterable[Territory],
-        former_regions: dict[str, str] | None = None,
+        communes: Iterable[_CommuneRow],
+        former_regions: Mapping[str, str] | None = None,
     ) -> None:
-        """Index the given territories; *former_regions* maps old region names to current codes."""
-        self._regions = {t.code: t for t in regions}
-        self._departements = {t.code: t for t in departements}
-        self._communes = {t.code: t for t in communes}
+        """Index the data (use :meth:`load` rather than calling this directly).
 
-        self._region_names = {_normalize(t.name): t for t in self._regions.values()}
-        self._departement_names = {_normalize(t.name): t for t in self._departements.values()}
-        commune_names: dict[str, list[Territory]] = {}
-        for commune in self._communes.values():
-            commune_names.setdefault(_normalize(commune.name), []).append(commune)
-        self._commune_names = {
-            key: tuple(sorted(found, key=lambda t: t.code)) for key, found in commune_names.items()
-        }
-        self._former_regions = {
+        *communes* are rows ``(code, name, departement, region[, lat, lon])``;
+        *former_regions* maps names of regions abolished in 2016 to the code
+        of the current region.
+        """
+        self._regions = {t.code: t for t in sorted(regions, key=lambda t: t.code)}
+        self._departements = {t.code: t for t in sorted(departements, key=lambda t: t.code)}
+        rows = sorted(communes, key=operator.itemgetter(0))
+        self._commune_rows: dict[str, _CommuneRow] = {row[0]: row for row in rows}
+        self._commune_cache: dict[str, Territory] = {}
+
+        self._region_names = dict(zip(_normalize_many([t.name for t in self._regions.values()]),
+                                      self._regions.values()))
+        self._departement_names = dict(zip(_normalize_many([t.name for t in self._departements.values()]),
+                                           self._departements.values()))
+        commune_names: dict[str, list[str]] = {}
+        for key, row in zip(_normalize_many([row[1] for row in rows]), rows):
+            codes = commune_names.get(key)
+            if codes is None:
+                commune_names[key] = [row[0]]
+            else:
+                codes.append(row[0])
+        self._commune_names = commune_names  # key -> commune codes, sorted
+        # Former region names and abbreviations -> the current region to suggest.
+        self._region_hints = {
             _normalize(name): self._regions[code]
-            for name, code in (former_regions or {}).items()
+            for name, code in {**_REGION_ABBREVIATIONS, **(former_regions or {})}.items()
             if code in self._regions
         }
         self._by_region: dict[str, list[Territory]] = {code: [] for code in self._regions}
-        for departement in sorted(self._departements.values(), key=lambda t: t.code):
+        for departement in self._departements.values():
             if departement.region in self._by_region:
                 self._by_region[departement.region].append(departement)
+        # Built on the first failed lookup: key -> [(level, code)], keys by length.
+        self._pool: dict[str, list[tuple[str, str]]] | None = None
+        self._pool_buckets: _Buckets = {}
 
     # -- construction --------------------------------------------------------
 
@@ -234,10 +293,9 @@ class TerritoryIndex:
             Territory(DEPARTEMENT, d["code"], d["nom"], d["code"], d.get("region") or None)
             for d in _read_json(data_dir / "departements.json")
         ]
-        communes = list(_read_communes(data_dir))
         former_path = data_dir / "anciennes_regions.json"
         former = _read_json(former_path) if former_path.is_file() else {}
-        return cls(regions, departements, communes, former)
+        return cls(regions, departements, _read_communes(data_dir), former)
 
     # -- lookups by code ---------------------------------------------------------
 
@@ -257,22 +315,39 @@ class TerritoryIndex:
 
     def commune(self, code: str) -> Territory:
         """Return the commune of INSEE code *code* (``"80021"``, ``"2A004"``)."""
-        found = self._communes.get(str(code).strip().upper())
+        found = self._commune(str(code).strip().upper())
         if found is None:
             raise TerritoryNotFound(str(code))
         return found
 
     def regions(self) -> list[Territory]:
         """All current regions, sorted by code."""
-        return sorted(self._regions.values(), key=lambda t: t.code)
+        return list(self._regions.values())
 
     def departements(self) -> list[Territory]:
-        """All departments, sorted by code (``2A`` and ``2B`` between ``19`` and ``21``)."""
-        return sorted(self._departements.values(), key=lambda t: t.code)
+        """All departments, sorted by code (as strings: ``29``, ``2A``, ``2B``, ``30``)."""
+        return list(self._departements.values())
 
     def departements_of(self, region_code: str) -> list[Territory]:
         """The departments of the region *region_code*, sorted by code."""
         return list(self._by_region[self.region(region_code).code])
+
+    def _commune(self, code: str) -> Territory | None:
+        """The commune of code *code*, built on first use; ``None`` if unknown."""
+        found = self._commune_cache.get(code)
+        if found is None:
+            row = self._commune_rows.get(code)
+            if row is None:
+                return None
+            lat = float(row[4]) if len(row) > 4 and row[4] else None
+            lon = float(row[5]) if len(row) > 5 and row[5] else None
+            found = Territory(COMMUNE, row[0], row[1], row[2] or None, row[3] or None, lat, lon)
+            self._commune_cache[code] = found
+        return found
+
+    def _communes_named(self, key: str) -> list[Territory]:
+        """The communes whose normalised name is *key*, sorted by code."""
+        return [self._commune(code) for code in self._commune_names.get(key, ())]  # type: ignore[misc]
 
     # -- resolution --------------------------------------------------------------
 
@@ -283,7 +358,7 @@ class TerritoryIndex:
         """
         query = text
         if isinstance(text, int) and not isinstance(text, bool):  # a bare number read from YAML
-            text = str(text)
+            text = query = str(text)
         if not isinstance(text, str):
             raise TypeError(f"territory must be text, not {type(text).__name__}")
         text = text.strip()
@@ -313,7 +388,7 @@ class TerritoryIndex:
 
     def _by_commune_code(self, query: str, code: str, level: str | None) -> Territory:
         """Resolve a commune INSEE code."""
-        found = self._communes.get(code) if level in (None, COMMUNE) else None
+        found = self._commune(code) if level in (None, COMMUNE) else None
         if found is None:
             raise TerritoryNotFound(query)
         return found
@@ -337,16 +412,18 @@ class TerritoryIndex:
             key, code = _normalize(match[1]), _departement_code(match[2])
             departement = self._departements.get(code)
             if departement is None:
-                raise TerritoryNotFound(query, self._code_suggestions(code))
+                homonyms = [t.label for t in self._communes_named(key)]
+                raise TerritoryNotFound(query, homonyms[:_SUGGESTIONS] or self._code_suggestions(code))
+            if level != DEPARTEMENT:
+                found = [t for t in self._communes_named(key) if t.departement == code]
+                if len(found) > 1:
+                    raise TerritoryAmbiguous(query, found)
+                if found:
+                    return found[0]
             if level != COMMUNE and self._departement_names.get(key) is departement:
                 return departement
             if level == DEPARTEMENT:
                 return None
-            found = [t for t in self._commune_names.get(key, ()) if t.departement == code]
-            if len(found) > 1:
-                raise TerritoryAmbiguous(query, found)
-            if found:
-                return found[0]
             raise TerritoryNotFound(query, self._suggest_in_departement(key, code))
 
         key = _normalize(text)
@@ -355,7 +432,7 @@ class TerritoryIndex:
         if level in (None, DEPARTEMENT) and key in self._departement_names:
             return self._departement_names[key]
         if level in (None, COMMUNE) and key in self._commune_names:
-            communes = self._commune_names[key]
+            communes = self._communes_named(key)
             if len(communes) > 1:
                 raise TerritoryAmbiguous(query, communes)
             return communes[0]
@@ -365,25 +442,26 @@ class TerritoryIndex:
 
     def _suggest(self, key: str, level: str | None) -> list[str]:
         """Labels of up to three territories the editor probably meant."""
-        if key in self._former_regions:
-            return [self._former_regions[key].label]
+        if key in self._region_hints:
+            return [self._region_hints[key].label]
         labels: list[str] = []
         if level is not None:  # the right name at the wrong level
             labels += [t.label for t in self._exact(key)]
-        pool = self._fuzzy_pool()
-        for name in self._close_names(key, pool):
-            labels += [t.label for t in pool[name]]
+        pool, buckets = self._fuzzy_pool()
+        for name in _close_names(key, pool, buckets):
+            labels += [self._territory(level_, code).label for level_, code in pool[name]]
         return _first_unique(labels, _SUGGESTIONS)
 
     def _suggest_in_departement(self, key: str, code: str) -> list[str]:
         """Suggestions for ``Name (NN)`` when no commune of that name is in NN."""
-        pool: dict[str, list[Territory]] = {}
-        for commune in self._communes.values():
-            if commune.departement == code:
-                pool.setdefault(_normalize(commune.name), []).append(commune)
-        labels = [t.label for t in self._commune_names.get(key, ())]
-        for name in self._close_names(key, pool):
-            labels += [t.label for t in pool[name]]
+        pool: dict[str, list[tuple[str, str]]] = {}
+        for name, codes in self._commune_names.items():
+            for commune in codes:
+                if self._commune_rows[commune][2] == code:
+                    pool.setdefault(name, []).append((COMMUNE, commune))
+        labels = [t.label for t in self._communes_named(key)]
+        for name in _close_names(key, pool, _buckets(pool)):
+            labels += [self._territory(level, commune).label for level, commune in pool[name]]
         if not labels:
             return self._suggest(key, COMMUNE)
         return _first_unique(labels, _SUGGESTIONS)
@@ -394,76 +472,51 @@ class TerritoryIndex:
             return [self._departements[c].label for c in ("2A", "2B") if c in self._departements]
         return []
 
+    def _territory(self, level: str, code: str) -> Territory:
+        """The territory of a level and a code known to exist."""
+        if level == REGION:
+            return self._regions[code]
+        if level == DEPARTEMENT:
+            return self._departements[code]
+        return self._commune(code)  # type: ignore[return-value]
+
     def _exact(self, key: str) -> list[Territory]:
         """Every territory whose normalised name is *key*, regions first."""
-        found: list[Territory] = []
-        for names in (self._region_names, self._departement_names):
-            if key in names:
-                found.append(names[key])
-        found += self._commune_names.get(key, ())
-        return found
+        found = [names[key] for names in (self._region_names, self._departement_names) if key in names]
+        return found + self._communes_named(key)
 
-    def _fuzzy_pool(self) -> dict[str, list[Territory]]:
-        """Normalised name -> territories, over every level and former regions (built once)."""
-        pool = getattr(self, "_pool", None)
-        if pool is None:
-            pool = {}
-            for key, region in self._former_regions.items():
-                pool.setdefault(key, []).append(region)
-            for key in {*self._region_names, *self._departement_names, *self._commune_names}:
-                pool.setdefault(key, []).extend(self._exact(key))
+    def _fuzzy_pool(self) -> tuple[dict[str, list[tuple[str, str]]], _Buckets]:
+        """Normalised name -> [(level, code)] over every level and the former regions, built once."""
+        if self._pool is None:
+            pool: dict[str, list[tuple[str, str]]] = {}
+            for key, region in self._region_hints.items():
+                pool.setdefault(key, []).append((REGION, region.code))
+            for key, region in self._region_names.items():
+                pool.setdefault(key, []).append((REGION, region.code))
+            for key, departement in self._departement_names.items():
+                pool.setdefault(key, []).append((DEPARTEMENT, departement.code))
+            for key, codes in self._commune_names.items():
+                pool.setdefault(key, []).extend((COMMUNE, code) for code in codes)
+            self._pool_buckets = _buckets(pool)
             self._pool = pool
-            self._pool_by_length: dict[int, list[str]] = {}
-            for key in sorted(pool):
-                self._pool_by_length.setdefault(len(key), []).append(key)
-        return pool
-
-    def _close_names(self, key: str, pool: dict[str, list[Territory]]) -> list[str]:
-        """Keys of *pool* closest to *key* (ratio >= 0.75), best first.
-
-        Only keys whose length allows the cutoff are compared; ties are
-        broken by level (regions first) then alphabetically.
-        """
-        if not key:
-            return []
-        if pool is getattr(self, "_pool", None):
-            by_length = self._pool_by_length
-        else:
-            by_length = {}
-            for name in sorted(pool):
-                by_length.setdefault(len(name), []).append(name)
-        size = len(key)
-        shortest = math.ceil(size * _CUTOFF / (2 - _CUTOFF))
-        longest = math.floor(size * (2 - _CUTOFF) / _CUTOFF)
-        matcher = difflib.SequenceMatcher(autojunk=False)
-        matcher.set_seq2(key)
-        scored: list[tuple[float, int, str]] = []
-        for length in range(shortest, longest + 1):
-            for name in by_length.get(length, ()):
-                matcher.set_seq1(name)
-                if matcher.quick_ratio() >= _CUTOFF:
-                    ratio = matcher.ratio()
-                    if ratio >= _CUTOFF:
-                        rank = min(_LEVEL_RANK[t.level] for t in pool[name])
-                        scored.append((-ratio, rank, name))
-        scored.sort()
-        return [name for _, _, name in scored[:_SUGGESTIONS]]
+        return self._pool, self._pool_buckets
 
 
-@functools.lru_cache(maxsize=None)
-def _load(cls: type[TerritoryIndex], data_dir: Path) -> TerritoryIndex:
-    """Memoised loader behind :meth:`TerritoryIndex.load`."""
-    return cls._read(data_dir)
+@functools.cache
+def _load(cls: Any, data_dir: Path) -> TerritoryIndex:
+    """Memoised loader behind :meth:`TerritoryIndex.load` (*cls*: TerritoryIndex or a subclass)."""
+    index: TerritoryIndex = cls._read(data_dir)
+    return index
 
 
-def _read_json(path: Path):  # noqa: ANN202 - a list or a mapping, depending on the file
-    """Read one JSON data file."""
+def _read_json(path: Path) -> Any:
+    """Read one JSON data file (a list, or a mapping for former regions)."""
     with path.open(encoding="utf-8") as handle:
         return json.load(handle)
 
 
-def _read_communes(data_dir: Path) -> Iterable[Territory]:
-    """Yield the communes of ``communes.csv`` (or ``communes.csv.gz``)."""
+def _read_communes(data_dir: Path) -> list[list[str]]:
+    """Rows of ``communes.csv`` (or ``communes.csv.gz``), reordered as code, name, department, region[, lat, lon]."""
     path = data_dir / "communes.csv"
     if path.is_file():
         text = path.read_text(encoding="utf-8")
@@ -471,21 +524,60 @@ def _read_communes(data_dir: Path) -> Iterable[Territory]:
         text = gzip.decompress(packed.read_bytes()).decode("utf-8")
     else:
         raise FileNotFoundError(f"no communes.csv in {data_dir}")
-    rows = csv.reader(io.StringIO(text))
-    header = next(rows)
-    has_coordinates = "lat" in header and "lon" in header
-    code_i, name_i, dep_i, reg_i = (header.index(c) for c in ("code", "nom", "departement", "region"))
-    if not has_coordinates:
-        for row in rows:
-            yield Territory(COMMUNE, row[code_i], row[name_i], row[dep_i], row[reg_i] or None)
-        return
-    lat_i, lon_i = header.index("lat"), header.index("lon")
-    for row in rows:
-        lat, lon = row[lat_i], row[lon_i]
-        yield Territory(
-            COMMUNE, row[code_i], row[name_i], row[dep_i], row[reg_i] or None,
-            float(lat) if lat else None, float(lon) if lon else None,
-        )
+    rows = list(csv.reader(io.StringIO(text)))
+    header, rows = rows[0], rows[1:]
+    columns = ["code", "nom", "departement", "region"]
+    if "lat" in header and "lon" in header:
+        columns += ["lat", "lon"]
+    if header[: len(columns)] == columns:
+        return rows
+    order = [header.index(column) for column in columns]
+    return [[row[i] for i in order] for row in rows]
+
+
+def _signature(key: str) -> tuple[tuple[int, str], ...]:
+    """What a name is filed under for the fuzzy search: its first, second and last letters."""
+    return ((0, key[:1]), (1, key[1:2]), (2, key[-1:]))
+
+
+def _buckets(pool: Mapping[str, object]) -> _Buckets:
+    """File the keys of *pool* by (length, position, letter) for :func:`_close_names`."""
+    buckets: _Buckets = {}
+    for key in pool:
+        size = len(key)
+        for position, letter in _signature(key):
+            buckets.setdefault((size, position, letter), []).append(key)
+    return buckets
+
+
+def _close_names(key: str, pool: Mapping[str, list[tuple[str, str]]], buckets: _Buckets) -> list[str]:
+    """Up to three keys of *pool* closest to *key* (difflib ratio >= 0.75), best first.
+
+    Only keys whose length allows that ratio and that share the first, the
+    second or the last letter of *key* are compared: a typo rarely hits all
+    three. Ties are broken by level (regions first), then alphabetically.
+    """
+    if not key:
+        return []
+    size = len(key)
+    shortest = math.ceil(size * _CUTOFF / (2 - _CUTOFF))
+    longest = math.floor(size * (2 - _CUTOFF) / _CUTOFF)
+    candidates: set[str] = set()
+    for length in range(shortest, longest + 1):
+        for position, letter in _signature(key):
+            candidates.update(buckets.get((length, position, letter), ()))
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(key)
+    scored: list[tuple[float, int, str]] = []
+    for name in candidates:
+        matcher.set_seq1(name)
+        if matcher.quick_ratio() >= _CUTOFF:
+            ratio = matcher.ratio()
+            if ratio >= _CUTOFF:
+                rank = min(_LEVEL_RANK[level] for level, _ in pool[name])
+                scored.append((-ratio, rank, name))
+    scored.sort()
+    return [name for _, _, name in scored[:_SUGGESTIONS]]
 
 
 def _first_unique(items: Iterable[str], limit: int) -> list[str]:

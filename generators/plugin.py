@@ -1,0 +1,156 @@
+"""The ``portail`` MkDocs plugin: wires MkDocs events to the core.
+
+Thin on purpose: content is loaded and validated by ``content.py``, pages are
+planned by ``site.py``, values are formatted by ``formatting.py``. This module
+only translates between those and MkDocs' objects, and keeps its own data in
+side tables keyed by source URI rather than on MkDocs objects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from .content import ContentSet, Validator
+from .declaration import DeclarationError, load_declaration
+from .formatting import FILTERS
+from .site import PageSpec, build_pages
+from .values import FileRef, Image
+
+log = get_plugin_logger("portail")
+
+TODAY_ENV = "PORTAIL_DATE"
+
+
+class PortailConfig(Config):
+    declaration = c.Type(str, default="config/types.yml")
+    """Path of the content-type declaration, relative to mkdocs.yml."""
+    today = c.Optional(c.Type(str))
+    """Build date (AAAA-MM-JJ) for reproducible builds; else $PORTAIL_DATE, else today."""
+
+
+class PortailPlugin(BasePlugin[PortailConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.content: ContentSet | None = None
+        self.pages: dict[str, PageSpec] = {}
+        self.today: date = date.today()
+
+    def on_config(self, config):
+        """Priority 0 (default). Load and check the declaration; settle "today"."""
+        root = Path(config.config_file_path).resolve().parent
+        try:
+            declaration = load_declaration(root / self.config.declaration, root)
+        except DeclarationError as error:
+            for problem in error.problems:
+                log.error(problem.format_text())
+            raise PluginError("la déclaration des types de contenu est invalide") from None
+        self.validator = Validator(declaration)
+        text = self.config.today or os.environ.get(TODAY_ENV)
+        try:
+            self.today = date.fromisoformat(text) if text else date.today()
+        except ValueError:
+            raise PluginError(f"date du jour invalide « {text} » (attendu : AAAA-MM-JJ)") from None
+        return config
+
+    def on_files(self, files: Files, config) -> Files:
+        """Priority 0. Validate all content (stop on any problem), then swap the
+        editors' files for generated pages and add the files they attach."""
+        content = self.validator.load()
+        if content.problems:
+            for problem in content.problems:
+                log.error(problem.format_text())
+            raise PluginError(
+                f"{len(content.problems)} problème(s) dans les contenus : rien n'a été publié. "
+                "Corrigez-les (portail validate) puis relancez la construction."
+            )
+        self.content = content
+        root = self.validator.declaration.root
+        docs_dir = Path(config.docs_dir).resolve()
+        sources = {str((root / item.source).resolve()) for item in content.items}
+        for file in list(files):
+            if file.abs_src_path and str(Path(file.abs_src_path).resolve()) in sources:
+                files.remove(file)
+        self.pages = {}
+        for spec in build_pages(content, self.today):
+            self.pages[spec.src_uri] = spec
+            existing = files.get_file_from_path(spec.src_uri)
+            if existing is not None:
+                files.remove(existing)
+            files.append(
+                File.generated(
+                    config,
+                    spec.src_uri,
+                    content=_page_source(spec),
+                    inclusion=InclusionLevel.INCLUDED if spec.in_nav else InclusionLevel.NOT_IN_NAV,
+                )
+            )
+        for path in sorted(_attached_files(content)):
+            absolute = root / path
+            uri = _public_path(absolute, docs_dir, path)
+            if files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, abs_src_path=str(absolute)))
+        return files
+
+    def on_env(self, env, config, files):
+        """Priority 0. French formatting filters for the templates."""
+        env.filters.update(FILTERS)
+        env.globals["portail_public_path"] = lambda ref: _public_path(
+            self.validator.declaration.root / ref.path, Path(config.docs_dir).resolve(), ref.path
+        )
+        return env
+
+    def on_page_context(self, context, page, config, nav):
+        """Priority 0. Hand the page's data to its template."""
+        spec = self.pages.get(page.file.src_uri)
+        if spec is not None:
+            context["portail"] = spec.context
+            if spec.description and not page.meta.get("description"):
+                page.meta["description"] = spec.description
+        return context
+
+
+def _page_source(spec: PageSpec) -> str:
+    """Markdown handed to MkDocs: a front matter block, then the body."""
+    meta = {"title": spec.title, "template": spec.template}
+    header = "\n".join(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items())
+    return f"---\n{header}\n---\n\n{spec.markdown}"
+
+
+def _attached_files(content: ContentSet) -> set[str]:
+    """Repository paths of documents and images attached to published items."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, FileRef):
+            found.add(value.path)
+        elif isinstance(value, Image):
+            found.add(value.src.path)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for item in content.items:
+        if not item.draft:
+            walk(item.data)
+    return found
+
+
+def _public_path(absolute: Path, docs_dir: Path, repo_path: str) -> str:
+    """Where an attached file is published: its place under docs_dir, or its repository path."""
+    try:
+        return absolute.resolve().relative_to(docs_dir).as_posix()
+    except ValueError:
+        return repo_path
