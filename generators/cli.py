@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 def _validate(args, project, declaration) -> int:
     from .content import Validator
 
-    content = Validator(declaration).load([p.resolve() for p in args.paths] or None)
+    content = Validator(declaration).load([p.resolve() for p in args.paths] or None, keep_items=False)
     problems = content.problems
     if args.format == "json":
         print(to_json(problems))

@@ -7,6 +7,9 @@ unique slugs and references between items.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -20,6 +23,14 @@ from .territories import TerritoryIndex
 from .values import DateTimeValue, Name, PartialDate, Reference
 
 IGNORED_NAMES = frozenset({"readme.md"})
+PARALLEL_THRESHOLD = 1500  # below this, starting workers costs more than it saves
+_WORKER_VALIDATOR: "Validator | None" = None
+
+
+def _validate_chunk(paths: list[Path], keep_items: bool) -> list[tuple]:
+    """Runs in a forked worker, which inherited the parent's validator."""
+    assert _WORKER_VALIDATOR is not None
+    return [_WORKER_VALIDATOR._validate_one(path, keep_items) for path in paths]
 
 
 @dataclass(slots=True)
@@ -38,6 +49,18 @@ class Item:
     def get(self, name: str, default: object = None) -> object:
         value = self.data.get(name)
         return default if value is None else value
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the checks across files need from one item: small enough to be
+    sent back cheaply from a worker process."""
+
+    type: str
+    slug: str
+    source: str
+    slug_position: tuple[int, int]
+    references: tuple[tuple[FieldPath, Reference, tuple[int, int]], ...]
 
 
 @dataclass
@@ -86,18 +109,24 @@ class Validator:
         self.territories = territories or TerritoryIndex.load()
         self.compiled: dict[str, CompiledType] = compile_declaration(declaration)
 
-    def load(self, paths: list[Path] | None = None) -> ContentSet:
-        """Validate every content file; keep the problems of ``paths`` only, if given."""
+    def load(self, paths: list[Path] | None = None, *, keep_items: bool = True) -> ContentSet:
+        """Validate every content file; keep the problems of ``paths`` only, if given.
+
+        With ``keep_items=False`` (``portail validate``), only problems are
+        wanted: typed items are dropped as soon as they are checked.
+        """
         content = ContentSet(self.declaration)
         files = discover(self.declaration)
         extra = [p for p in (paths or []) if p.is_file() and p.resolve() not in set(files)]
-        for path in files + [p.resolve() for p in extra]:
-            item, problems = self.validate_file(path)
+        summaries: list[Summary] = []
+        for item, summary, problems in self._validate_all(files + [p.resolve() for p in extra], keep_items):
             content.files_read += 1
             content.problems.extend(problems)
+            if summary is not None:
+                summaries.append(summary)
             if item is not None:
                 content.items.append(item)
-        content.problems.extend(self.check_across_files(content.items))
+        content.problems.extend(self.check_across_files(summaries))
         if paths:
             wanted = [_rel(p.resolve(), self.declaration.root) for p in paths]
             content.problems = [
@@ -106,15 +135,42 @@ class Validator:
         content.problems = sort_problems(content.problems)
         return content
 
+    def _validate_all(self, files: list[Path], keep_items: bool) -> Iterator[tuple[Item | None, Summary | None, list[Problem]]]:
+        """Each file on its own; on large trees, split over the machine's cores.
+
+        Workers are forked so they inherit the compiled models; results come
+        back in file order, so the outcome does not depend on the split.
+        """
+        workers = min(os.cpu_count() or 1, 8)
+        if len(files) < PARALLEL_THRESHOLD or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            for path in files:
+                yield self._validate_one(path, keep_items)
+            return
+        global _WORKER_VALIDATOR
+        _WORKER_VALIDATOR = self
+        size = -(-len(files) // (workers * 4))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                for results in pool.map(_validate_chunk, chunks, [keep_items] * len(chunks)):
+                    yield from results
+        finally:
+            _WORKER_VALIDATOR = None
+
     def validate_file(self, path: Path) -> tuple[Item | None, list[Problem]]:
+        """One file on its own: its item (None if unreadable) and its problems."""
+        item, _, problems = self._validate_one(path, True)
+        return item, problems
+
+    def _validate_one(self, path: Path, keep_item: bool) -> tuple[Item | None, Summary | None, list[Problem]]:
         entry = read_entry(path, self.declaration.root)
         problems = list(entry.problems)
         if entry.data is None:
-            return None, problems
+            return None, None, problems
         ctype = self.declaration.type_for(entry.rel)
         if ctype is None:
             problems.append(make_problem("unknown_type", file=entry.rel, folders=", ".join(self.declaration.folders())))
-            return None, problems
+            return None, None, problems
         compiled = self.compiled[ctype.name]
         ctx = FieldContext(
             root=self.declaration.root, file_dir=path.parent, declaration=self.declaration, territories=self.territories
@@ -125,19 +181,27 @@ class Validator:
         if values is None:
             values = self._partial_values(entry, compiled, ctx, errors)
         problems.extend(self._check_rules(entry, ctype, values))
-        slug = values.get("slug") or slugify(path.stem)
-        title = values.get(ctype.title_field) or path.stem
+        slug = str(values.get("slug") or slugify(path.stem))
+        summary = Summary(
+            type=ctype.name,
+            slug=slug,
+            source=entry.rel,
+            slug_position=entry.position(("slug",)) if values.get("slug") else (1, 1),
+            references=tuple((p, ref, entry.position(p)) for p, ref in iter_references(ctype.fields, values)),
+        )
+        if not keep_item:
+            return None, summary, problems
         item = Item(
             type=ctype.name,
-            slug=str(slug),
+            slug=slug,
             source=entry.rel,
             data=values,
             body=entry.body,
             body_line=entry.body_line,
             draft=bool(values.get("brouillon")),
-            title=str(title),
+            title=str(values.get(ctype.title_field) or path.stem),
         )
-        return item, problems
+        return item, summary, problems
 
     def _partial_values(self, entry: RawEntry, compiled: CompiledType, ctx: FieldContext, errors: list[dict]) -> dict:
         """Field-by-field values when the whole model failed, for later checks."""
@@ -217,45 +281,41 @@ class Validator:
             problems.append(make_problem("rule_one_of", file=entry.rel, path=rule.at_least_one[0], fields=fields_text))
         return problems
 
-    def check_across_files(self, items: list[Item]) -> list[Problem]:
+    def check_across_files(self, summaries: list[Summary]) -> list[Problem]:
+        """Unique slugs per type, and every reference pointing at an item."""
         problems: list[Problem] = []
-        seen: dict[tuple[str, str], Item] = {}
-        for item in sorted(items, key=lambda i: i.source):
-            key = (item.type, item.slug)
+        seen: dict[tuple[str, str], Summary] = {}
+        for summary in sorted(summaries, key=lambda s: s.source):
+            key = (summary.type, summary.slug)
             if key in seen:
-                line, column = self._slug_position(item)
+                line, column = summary.slug_position
                 problems.append(
-                    make_problem("duplicate_slug", file=item.source, line=line, column=column, path="slug", slug=item.slug, other=seen[key].source)
+                    make_problem(
+                        "duplicate_slug", file=summary.source, line=line, column=column, path="slug",
+                        slug=summary.slug, other=seen[key].source,
+                    )
                 )
             else:
-                seen[key] = item
-            if not SLUG_RE.fullmatch(item.slug):
-                problems.append(make_problem("invalid_slug", file=item.source, path="slug", value=item.slug, suggestion=slugify(item.slug)))
+                seen[key] = summary
+            if not SLUG_RE.fullmatch(summary.slug):
+                problems.append(
+                    make_problem("invalid_slug", file=summary.source, path="slug", value=summary.slug, suggestion=slugify(summary.slug))
+                )
         slugs_by_type: dict[str, list[str]] = {}
         for type_name, slug in seen:
             slugs_by_type.setdefault(type_name, []).append(slug)
-        for item in items:
-            ctype = self.declaration.types[item.type]
-            positions = None
-            for path, ref in iter_references(ctype.fields, item.data):
+        for summary in summaries:
+            ctype = self.declaration.types[summary.type]
+            for path, ref, (line, column) in summary.references:
                 if (ref.type, ref.slug) in seen:
                     continue
-                if positions is None:
-                    positions = read_entry(self.declaration.root / item.source, self.declaration.root)
-                line, column = positions.position(path)
                 problems.append(
                     make_problem(
-                        "unknown_reference", file=item.source, line=line, column=column, path=format_path(path),
+                        "unknown_reference", file=summary.source, line=line, column=column, path=format_path(path),
                         type=ref.type, value=ref.slug, hint=_reference_hint(ref, slugs_by_type.get(ref.type, []), path, ctype),
                     )
                 )
         return problems
-
-    def _slug_position(self, item: Item) -> tuple[int, int]:
-        if item.data.get("slug"):
-            entry = read_entry(self.declaration.root / item.source, self.declaration.root)
-            return entry.position(("slug",))
-        return (1, 1)
 
 
 _CATALOGUE_CODES = frozenset(__import__("generators.problems", fromlist=["CATALOGUE"]).CATALOGUE)

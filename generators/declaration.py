@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .problems import Problem, make_problem
 from .source import RawEntry, _parse_front_matter, format_path
@@ -121,11 +121,10 @@ class Declaration:
 
     def type_for(self, rel: str) -> ContentType | None:
         """The type whose folder is the most specific parent of ``rel``."""
-        parents = PurePosixPath(rel).parents
         best: ContentType | None = None
         for ctype in self.types.values():
-            folder = PurePosixPath(ctype.folder)
-            if folder in parents and (best is None or len(folder.parts) > len(PurePosixPath(best.folder).parts)):
+            prefix = ctype.folder + "/"
+            if rel.startswith(prefix) and (best is None or len(ctype.folder) > len(best.folder)):
                 best = ctype
         return best
 

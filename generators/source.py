@@ -20,9 +20,19 @@ import yaml
 from .problems import Problem, make_problem
 
 try:  # libyaml's parser is ~10x faster; the pure one gives the same nodes.
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on the wheel
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Composes nodes without resolving implicit tags: scalars are typed by
+    the field that receives them, so YAML's own guesses are never used."""
+
+    def resolve(self, kind, value, implicit):  # noqa: D401 - PyYAML hook
+        return "tag:yaml.org,2002:str" if kind is yaml.ScalarNode else (
+            "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+        )
 
 BOM = "\ufeff"
 NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -219,6 +229,9 @@ def format_path(path: FieldPath) -> str:
 
 
 def _relative(path: Path, root: Path) -> str:
+    text, base = str(path), str(root).rstrip("/") + "/"
+    if text.startswith(base):  # the common case: discovered under the root
+        return text[len(base):].replace("\\", "/")
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:

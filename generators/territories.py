@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import functools
 import gzip
 import io
 import json
@@ -241,12 +240,10 @@ class TerritoryIndex:
         self._commune_rows: dict[str, _CommuneRow] = {row[0]: row for row in rows}
         self._commune_cache: dict[str, Territory] = {}
 
-        self._region_names = dict(zip(_normalize_many([t.name for t in self._regions.values()]),
-                                      self._regions.values()))
-        self._departement_names = dict(zip(_normalize_many([t.name for t in self._departements.values()]),
-                                           self._departements.values()))
+        self._region_names = _by_name(self._regions.values())
+        self._departement_names = _by_name(self._departements.values())
         commune_names: dict[str, list[str]] = {}
-        for key, row in zip(_normalize_many([row[1] for row in rows]), rows):
+        for key, row in zip(_normalize_many([row[1] for row in rows]), rows, strict=True):
             codes = commune_names.get(key)
             if codes is None:
                 commune_names[key] = [row[0]]
@@ -263,7 +260,7 @@ class TerritoryIndex:
         for departement in self._departements.values():
             if departement.region in self._by_region:
                 self._by_region[departement.region].append(departement)
-        # Built on the first failed lookup: key -> [(level, code)], keys by length.
+        # Built on the first failed lookup: key -> [(level, code)], and its buckets.
         self._pool: dict[str, list[tuple[str, str]]] | None = None
         self._pool_buckets: _Buckets = {}
 
@@ -275,8 +272,11 @@ class TerritoryIndex:
 
         The result is memoised per folder: later calls return the same object.
         """
-        folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
-        return _load(cls, folder.resolve())
+        folder = (Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR).resolve()
+        index = _LOADED.get((cls, folder))
+        if index is None:
+            index = _LOADED.setdefault((cls, folder), cls._read(folder))
+        return index
 
     @classmethod
     def _read(cls, data_dir: Path) -> TerritoryIndex:
@@ -502,11 +502,14 @@ class TerritoryIndex:
         return self._pool, self._pool_buckets
 
 
-@functools.cache
-def _load(cls: Any, data_dir: Path) -> TerritoryIndex:
-    """Memoised loader behind :meth:`TerritoryIndex.load` (*cls*: TerritoryIndex or a subclass)."""
-    index: TerritoryIndex = cls._read(data_dir)
-    return index
+# Memo of TerritoryIndex.load(): (class, absolute data folder) -> index.
+_LOADED: dict[tuple[type[TerritoryIndex], Path], TerritoryIndex] = {}
+
+
+def _by_name(found: Iterable[Territory]) -> dict[str, Territory]:
+    """Index territories by normalised name."""
+    found = list(found)
+    return dict(zip(_normalize_many([t.name for t in found]), found, strict=True))
 
 
 def _read_json(path: Path) -> Any:
