@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test serve validate lock bench clean
+.PHONY: build test serve validate validate-github lock bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,13 @@ serve: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/portail validate
 
+## validate-github: the same, as GitHub annotations on the changed lines
+validate-github: $(STAMP)
+	$(BIN)/portail validate --format github
+
 ## bench: run the benchmarks and print their figures
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/validate.py --fiches 10000
 
 ## lock: refresh requirements.lock from pyproject.toml (needs uv)
 lock:

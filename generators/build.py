@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 import tempfile
-from datetime import date
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from .project import Project
@@ -29,9 +29,11 @@ def build_site(project: Project, today: date | None = None, site_dir: Path | Non
     target = (site_dir or project.root / "site").resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".site-", dir=target.parent))
-    previous_env = os.environ.get(TODAY_ENV)
+    previous = {name: os.environ.get(name) for name in (TODAY_ENV, "SOURCE_DATE_EPOCH")}
     if today is not None:
         os.environ[TODAY_ENV] = today.isoformat()
+        # MkDocs dates the sitemap (and its gzip header) from this: same day, same bytes.
+        os.environ.setdefault("SOURCE_DATE_EPOCH", str(int(datetime.combine(today, time(0), timezone.utc).timestamp())))
     _quiet_mkdocs_logging()
     try:
         config = load_config(str(project.mkdocs_yml), site_dir=str(staging), strict=True)
@@ -43,11 +45,11 @@ def build_site(project: Project, today: date | None = None, site_dir: Path | Non
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
-        if today is not None:
-            if previous_env is None:
-                os.environ.pop(TODAY_ENV, None)
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
             else:
-                os.environ[TODAY_ENV] = previous_env
+                os.environ[name] = value
     _swap(staging, target)
     return target
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .declaration import ContentType, Declaration, FieldSpec
-from .fields import FieldContext, SLUG_RE, closest_key, slugify
+from .fields import TRUE_WORDS, FieldContext, SLUG_RE, closest_key, slugify
 from .problems import Problem, make_problem, sort_problems
 from .schema import CompiledType, compile_declaration
 from .source import FieldPath, RawEntry, format_path, read_entry
@@ -272,6 +272,16 @@ class Validator:
                     key=name, value=str(end), other=spec.after, other_value=str(start),
                 )
             )
+        for path, raw in _raw_values_of_kind(ctype.fields, entry.data or {}, "image"):
+            if isinstance(raw, str):
+                raw = {"src": raw}
+            if not isinstance(raw, dict) or str(raw.get("decoratif") or "").strip().casefold() in TRUE_WORDS:
+                continue
+            if not isinstance(raw.get("alt"), str) or not raw["alt"].strip():
+                line, column = entry.position(path)
+                problems.append(
+                    make_problem("missing_alt", file=entry.rel, line=line, column=column, path=format_path(path), src=raw.get("src") or "?")
+                )
         for rule in ctype.rules:
             if any(values.get(f) not in (None, []) for f in rule.at_least_one):
                 continue
@@ -339,6 +349,23 @@ def _references_in(spec: FieldSpec, value: object, path: FieldPath) -> Iterator[
         yield from iter_references(spec.fields or {}, value, path)
     elif isinstance(value, Reference):
         yield path, value
+
+
+def _raw_values_of_kind(fields: dict[str, FieldSpec], data: dict, kind: str, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, object]]:
+    """Raw values of every field of ``kind``, with their paths, before typing."""
+    for name, spec in fields.items():
+        value = data.get(name) if isinstance(data, dict) else None
+        if value is None:
+            continue
+        path = prefix + (name,)
+        target = spec.item or spec
+        elements = list(enumerate(value)) if spec.item and isinstance(value, list) else [(None, value)]
+        for index, element in elements:
+            here = path if index is None else path + (index,)
+            if target.kind == kind:
+                yield here, element
+            elif target.kind == "objet" and isinstance(element, dict):
+                yield from _raw_values_of_kind(target.fields or {}, element, kind, here)
 
 
 def _reference_hint(ref: Reference, known: list[str], path: FieldPath, ctype: ContentType) -> str:

@@ -24,7 +24,7 @@ from pydantic import HttpUrl, TypeAdapter, ValidationError
 
 from .declaration import Declaration, FieldSpec, _fold
 from .territories import Territory, TerritoryAmbiguous, TerritoryIndex, TerritoryNotFound
-from .values import Coordinates, DateTimeValue, FileRef, Image, Name, PartialDate, Phone, Reference, Term
+from .values import Coordinates, DateTimeValue, FileRef, Name, PartialDate, Phone, Reference, Term
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 YEAR_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -235,7 +235,7 @@ def validate_telephone(value: object, spec: FieldSpec, ctx: FieldContext) -> Pho
     return _phone(_text(value, spec, "un numéro de téléphone"))
 
 
-FRENCH_NATIONAL_RE = re.compile(r"^0([1-9])[ .\-]?(\d{2})[ .\-]?(\d{2})[ .\-]?(\d{2})[ .\-]?(\d{2})$")
+FRENCH_NATIONAL_RE = re.compile(r"^0([1-79])[ .\-]?(\d{2})[ .\-]?(\d{2})[ .\-]?(\d{2})[ .\-]?(\d{2})$")
 
 
 @lru_cache(maxsize=65536)
@@ -244,7 +244,8 @@ def _phone(text: str) -> Phone:
 
     The usual French way of writing a number ("03 89 35 35 70") is read
     directly; phonenumbers still decides whether the number exists in the
-    numbering plan. Every other form goes through its full parser.
+    numbering plan. Every other form goes through its full parser, and so do
+    08 numbers, which are written "0 800 …" (tests/test_fastpaths.py).
     """
     match = FRENCH_NATIONAL_RE.fullmatch(text)
     if match:
@@ -373,33 +374,6 @@ def validate_fichier(value: object, spec: FieldSpec, ctx: FieldContext) -> FileR
     return resolve_repo_file(_text(value, spec, "un chemin de fichier"), ctx)
 
 
-IMAGE_KEYS = ("src", "alt", "decoratif", "legende")
-
-
-def validate_image(value: object, spec: FieldSpec, ctx: FieldContext) -> Image:
-    if isinstance(value, str):
-        value = {"src": value}
-    if not isinstance(value, dict):
-        raise FieldError("wrong_type", expected="une image (src et alt)", got=describe(value))
-    for key in value:
-        if key not in IMAGE_KEYS:
-            raise FieldError("unknown_field", key=key, hint="une image s'écrit avec « src », « alt », et au besoin « decoratif » ou « legende »")
-    src = value.get("src")
-    if not src or not isinstance(src, str):
-        raise FieldError("missing_field", key="src", hint="« src » donne le chemin de l'image")
-    decorative = validate_booleen(value["decoratif"], spec, ctx) if value.get("decoratif") is not None else False
-    alt = value.get("alt")
-    if not decorative and (not isinstance(alt, str) or not alt.strip()):
-        raise FieldError("missing_alt", src=src)
-    caption = value.get("legende")
-    return Image(
-        src=resolve_repo_file(src.strip(), ctx),
-        alt=alt.strip() if isinstance(alt, str) and not decorative else "",
-        decorative=decorative,
-        caption=caption.strip() if isinstance(caption, str) else None,
-    )
-
-
 def validate_coordonnees(value: object, spec: FieldSpec, ctx: FieldContext) -> Coordinates:
     if isinstance(value, str) and "," in value.replace(", ", ";").replace(",", ";", 1):
         parts = [p for p in re.split(r"[;\s]+", value.replace(", ", ";")) if p]
@@ -438,7 +412,6 @@ SCALAR_VALIDATORS: dict[str, Validator] = {
     "reference": validate_reference,
     "reference_ou_texte": validate_reference_ou_texte,
     "fichier": validate_fichier,
-    "image": validate_image,
     "coordonnees": validate_coordonnees,
 }
 

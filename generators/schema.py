@@ -13,11 +13,12 @@ from typing import Annotated, Any
 from typing_extensions import NotRequired, Required, TypedDict
 
 from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError, WithJsonSchema
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from .declaration import ContentType, Declaration, FieldSpec
 from .fields import SCALAR_VALIDATORS, FieldContext, FieldError, closest_key, describe
+from .values import Image
 
 
 
@@ -67,18 +68,6 @@ def _json_schema(spec: FieldSpec, vocabularies: dict) -> dict:
         base["type"] = "string"
         base["enum"] = list(vocabulary.terms)
         base["x-portail-vocabulaire"] = vocabulary.name
-    elif kind == "image":
-        base.update(
-            type="object",
-            properties={
-                "src": {"type": "string", "title": "Chemin de l'image"},
-                "alt": {"type": "string", "title": "Texte alternatif"},
-                "decoratif": {"type": "boolean", "title": "Image décorative"},
-                "legende": {"type": "string", "title": "Légende"},
-            },
-            required=["src"],
-            additionalProperties=False,
-        )
     elif kind == "coordonnees":
         base.update(
             type="object",
@@ -133,7 +122,39 @@ def _object_guard(spec: FieldSpec):
     return guard
 
 
+# An image is an object with a path and its text alternative; whether ``alt``
+# is required depends on ``decoratif``, which ``content.py`` checks on the raw
+# data so that it is reported even when ``src`` is wrong too.
+IMAGE_FIELDS = {
+    "src": FieldSpec(name="src", kind="fichier", required=True, label="Chemin de l'image", help="relatif au fichier de contenu"),
+    "alt": FieldSpec(name="alt", kind="texte", label="Texte alternatif", help="ce que montre l'image"),
+    "decoratif": FieldSpec(name="decoratif", kind="booleen", label="Image décorative", help="oui si l'image n'apporte aucune information"),
+    "legende": FieldSpec(name="legende", kind="texte", label="Légende"),
+}
+
+
+def _image_input(value: object) -> object:
+    if isinstance(value, str):
+        return {"src": value}
+    if value is not None and not isinstance(value, dict):
+        raise PydanticCustomError("wrong_type", "wrong_type", {"expected": "une image (src et alt)", "got": describe(value)})
+    return value
+
+
+def _image_value(value: dict) -> Image:
+    decorative = bool(value.get("decoratif"))
+    return Image(
+        src=value["src"],
+        alt="" if decorative else (value.get("alt") or ""),
+        decorative=decorative,
+        caption=value.get("legende"),
+    )
+
+
 def annotation_for(spec: FieldSpec, declaration: Declaration, model_name: str) -> object:
+    if spec.kind == "image":
+        typed = build_model(f"{model_name}_{spec.name}", IMAGE_FIELDS, declaration, spec.label)
+        return Annotated[typed, BeforeValidator(_image_input), AfterValidator(_image_value)]
     if spec.kind == "liste":
         assert spec.item is not None
         item = annotation_for(spec.item, declaration, model_name)
@@ -199,7 +220,7 @@ class CompiledType:
             if spec is None:
                 return []
             spec = spec.item or spec
-            fields = spec.fields or {}
+            fields = IMAGE_FIELDS if spec.kind == "image" else (spec.fields or {})
         return list(fields)
 
 

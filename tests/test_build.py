@@ -1,0 +1,192 @@
+"""Build tests: the demo site built by MkDocs with the portail plugin, read back
+as HTML. One build per module (about two seconds), shared by the tests."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import shutil
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from generators.build import BuildFailed, build_site
+from generators.content import Validator
+from generators.declaration import load_declaration
+from generators.project import find_project
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = date(2026, 11, 24)
+
+
+class _Text(HTMLParser):
+    """Visible text and links of a page, to assert on what a reader sees."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[str] = []
+        self.links: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        if tag == "a":
+            self.links.extend(v for k, v in attrs if k == "href" and v)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.chunks.append(data)
+
+    @property
+    def text(self) -> str:
+        return re.sub(r"\s+", " ", " ".join(self.chunks))
+
+
+def read_page(site: Path, url: str) -> _Text:
+    parser = _Text()
+    parser.feed((site / url / "index.html").read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A copy of the repository's site sources, so tests may break it."""
+    root = tmp_path_factory.mktemp("repo")
+    for name in ("mkdocs.yml", "config", "content", "fiches", "theme_overrides"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name)
+        else:
+            shutil.copy(source, root / name)
+    return find_project(config=root / "mkdocs.yml")
+
+
+@pytest.fixture(scope="module")
+def content(project):
+    return Validator(load_declaration(project.declaration_path, project.root)).load()
+
+
+@pytest.fixture(scope="module")
+def site(project):
+    return build_site(project, today=TODAY)
+
+
+def test_demo_content_is_valid_and_complete(content):
+    assert content.problems == []
+    counts = {name: len(content.of_type(name)) for name in content.declaration.types}
+    assert counts["fiche"] >= 40
+    assert counts["evenement"] >= 12
+    assert counts["ressource"] >= 8
+    assert counts["actualite"] >= 6
+    assert counts["acteur"] >= 20
+    assert counts["dispositif"] >= 4
+    themes = {t.key for item in content.of_type("fiche") for t in item.data.get("thematiques", [])}
+    assert themes == set(content.declaration.vocabularies["thematiques"].terms)
+
+
+def test_every_published_item_has_its_page(site, content):
+    for item in content.items:
+        ctype = content.declaration.types[item.type]
+        if "{chemin}" in ctype.url:
+            continue
+        url = ctype.url.replace("{slug}", item.slug)
+        assert (site / url / "index.html").is_file() != item.draft, item.source
+
+
+def test_drafts_are_not_published(site, content):
+    drafts = [i for i in content.items if i.draft]
+    assert drafts, "the demo keeps one draft to prove it stays out"
+    for item in drafts:
+        assert not (site / "fiches" / item.slug).exists()
+        assert item.title not in (site / "fiches" / "index.html").read_text(encoding="utf-8")
+
+
+def test_sheet_page_shows_its_panel(site, content):
+    page = read_page(site, "fiches/eit-thur-doller")
+    item = content.find("fiche", "eit-thur-doller")
+    assert item.title in page.text
+    assert "Porteur Maison de l'emploi et de la formation Thur Doller" in page.text
+    assert "../../annuaire/mef-thur-doller/" in page.links
+    # The leading zero survives YAML and the number is shown the French way.
+    assert "03 89 35 35 70" in page.text
+    assert "tel:+33389353570" in page.links
+    assert "Début 2015" in page.text
+    assert "Projet multi-sites Non" in page.text
+    assert re.search(r"Flux de matières Textiles\W+Bois\W+Cartons", page.text)
+    assert "27 pistes de synergies" in page.text
+
+
+def test_event_dates_are_french(site, content):
+    page = read_page(site, "agenda/couches-lavables-corbeny-2016")
+    assert "mardi 15 novembre 2016" in page.text
+    assert "Corbeny" in page.text
+
+
+def test_listings_count_what_is_published(site, content):
+    for type_name, url in (("fiche", "fiches"), ("acteur", "annuaire"), ("evenement", "agenda"), ("dispositif", "aides")):
+        html = (site / url / "index.html").read_text(encoding="utf-8")
+        published = content.of_type(type_name)
+        assert html.count('class="portail-card"') == len(published), type_name
+        assert f"{len(published)} " in read_page(site, url).text
+
+
+def test_contributors_guide_documents_every_field_and_term(site, content):
+    page = read_page(site, "contribuer")
+    for ctype in content.declaration.types.values():
+        assert ctype.label in page.text
+        for name in ctype.fields:
+            assert name in page.text, (ctype.name, name)
+    for vocabulary in content.declaration.vocabularies.values():
+        for term in vocabulary.terms.values():
+            assert term.key in page.text and term.label in page.text
+
+
+def test_documents_are_published_with_type_and_size(site):
+    page = read_page(site, "agenda/couches-lavables-corbeny-2016")
+    assert re.search(r"\(PDF, \d+ ko\)", page.text)
+    for href in page.links:
+        if href.endswith(".pdf"):
+            assert (site / "agenda" / "couches-lavables-corbeny-2016" / href).resolve().is_file()
+
+
+def test_no_email_address_in_plain_text(site):
+    html = (site / "fiches" / "eit-thur-doller" / "index.html").read_text(encoding="utf-8")
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"mailto:|[\w.+-]+@[\w-]+\.(fr|org|com)\b", text), page
+    assert html
+
+
+def test_same_input_gives_identical_output(project, site, tmp_path):
+    again = build_site(project, today=TODAY, site_dir=tmp_path / "again")
+    comparison = filecmp.dircmp(site, again)
+
+    def differences(cmp) -> list[str]:
+        found = cmp.diff_files + cmp.left_only + cmp.right_only
+        for sub in cmp.subdirs.values():
+            found += differences(sub)
+        return found
+
+    assert differences(comparison) == []
+
+
+def test_bad_content_stops_the_build_and_keeps_the_site(project, site, tmp_path):
+    target = tmp_path / "published"
+    build_site(project, today=TODAY, site_dir=target)
+    before = sorted(p.relative_to(target) for p in target.rglob("*"))
+    bad = project.root / "fiches" / "zz-mauvaise.md"
+    bad.write_text("---\ntitre: Sans thème\nresume: x\nterritoires: [Somme]\nthematique: [recyclage]\n---\n", encoding="utf-8")
+    try:
+        with pytest.raises(BuildFailed):
+            build_site(project, today=TODAY, site_dir=target)
+    finally:
+        bad.unlink()
+    assert sorted(p.relative_to(target) for p in target.rglob("*")) == before
+    assert not list(target.parent.glob(".site-*"))
