@@ -331,6 +331,24 @@ class Validator:
 _CATALOGUE_CODES = frozenset(__import__("generators.problems", fromlist=["CATALOGUE"]).CATALOGUE)
 
 
+def iter_values_of_kind(fields: dict[str, FieldSpec], data: dict, kind: str, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, object]]:
+    """Every validated value of a field kind ("terme", "territoire"...) with its path."""
+    for name, spec in fields.items():
+        value = data.get(name)
+        if value is None:
+            continue
+        target = spec.item or spec
+        elements = enumerate(value) if spec.item and isinstance(value, list) else [(None, value)]
+        for index, element in elements:
+            path = prefix + (name,) if index is None else prefix + (name, index)
+            if element is None:
+                continue
+            if target.kind == kind:
+                yield path, element
+            elif target.kind == "objet" and isinstance(element, dict):
+                yield from iter_values_of_kind(target.fields or {}, element, kind, path)
+
+
 def iter_references(fields: dict[str, FieldSpec], data: dict, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Reference]]:
     """Every reference value with its path, following the declaration."""
     for name, spec in fields.items():

@@ -12,8 +12,17 @@ from .values import DateTimeValue, PartialDate
 LOCALE = "fr_FR"
 
 
+def _day(day: date, with_weekday: bool) -> str:
+    """French writes the first of the month "1er"."""
+    pattern = "EEEE d MMMM y" if with_weekday else "d MMMM y"
+    text = format_date(day, pattern, locale=LOCALE)
+    if day.day == 1:
+        text = text.replace(" 1 ", " 1er ", 1) if with_weekday else "1er" + text[1:]
+    return text
+
+
 def date_fr(value: object, with_weekday: bool = False) -> str:
-    """"2015", "mars 2015", "21 mars 2016" or "lundi 21 mars 2016"."""
+    """"2015", "mars 2015", "21 mars 2016", "1er mars 2016" or "lundi 21 mars 2016"."""
     if value is None:
         return ""
     if isinstance(value, PartialDate):
@@ -21,14 +30,14 @@ def date_fr(value: object, with_weekday: bool = False) -> str:
             return str(value.year)
         if value.precision == "month":
             return format_date(value.first_day(), "MMMM y", locale=LOCALE)
-        return format_date(value.first_day(), "EEEE d MMMM y" if with_weekday else "d MMMM y", locale=LOCALE)
+        return _day(value.first_day(), with_weekday)
     if isinstance(value, DateTimeValue):
-        text = format_date(value.day, "EEEE d MMMM y" if with_weekday else "d MMMM y", locale=LOCALE)
+        text = _day(value.day, with_weekday)
         if value.at is not None:
             text += " à " + format_time(value.at, "H'h'mm", locale=LOCALE)
         return text
     if isinstance(value, (date, datetime)):
-        return format_date(value, "EEEE d MMMM y" if with_weekday else "d MMMM y", locale=LOCALE)
+        return _day(value if isinstance(value, date) else value.date(), with_weekday)
     return str(value)
 
 
@@ -49,7 +58,9 @@ def euros(value: object) -> str:
     """50 000 € the French way."""
     if value is None:
         return ""
-    return format_currency(value, "EUR", locale=LOCALE, format="#,##0 ¤" if float(value).is_integer() else None)
+    if float(value).is_integer():
+        return format_currency(value, "EUR", locale=LOCALE, format="#,##0\u00a0¤", currency_digits=False)
+    return format_currency(value, "EUR", locale=LOCALE)
 
 
 def file_size_fr(size: int) -> str:

@@ -22,7 +22,8 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from .content import ContentSet, Validator
 from .declaration import DeclarationError, load_declaration
 from .formatting import FILTERS
-from .site import PageSpec, build_pages
+from .emit import write_outputs
+from .site import PageSpec, build_outputs, build_pages
 from .values import FileRef, Image
 
 log = get_plugin_logger("portail")
@@ -81,7 +82,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             if file.abs_src_path and str(Path(file.abs_src_path).resolve()) in sources:
                 files.remove(file)
         self.pages = {}
-        for spec in build_pages(content, self.today):
+        for spec in build_pages(content, self.today, config.site_url or ""):
             self.pages[spec.src_uri] = spec
             existing = files.get_file_from_path(spec.src_uri)
             if existing is not None:
@@ -108,6 +109,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             self.validator.declaration.root / ref.path, Path(config.docs_dir).resolve(), ref.path
         )
         return env
+
+    def on_post_build(self, config):
+        """Priority 0. Write feeds, calendars and exports beside the pages."""
+        if self.content is not None:
+            write_outputs(Path(config.site_dir), build_outputs(self.content, self.today, config.site_url or ""))
 
     def on_page_context(self, context, page, config, nav):
         """Priority 0. Hand the page's data to its template."""

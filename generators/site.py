@@ -1,9 +1,10 @@
-"""Build the site's pages from validated content: pure functions, no MkDocs.
+"""Plan the site's pages from validated content: pure functions, no MkDocs.
 
-``build_pages(content, today)`` returns one ``PageSpec`` per page to publish:
-an item page for every published item, a listing per type, and the
-contributors' guide generated from the declaration. The MkDocs plugin only
-turns these specs into files; another engine could do the same.
+``build_pages(content, today, site_url)`` returns one ``PageSpec`` per page:
+item pages, a listing per type (paginated where long), a page per vocabulary
+term and per territory, the home page, the indicators, the open-data page and
+the contributors' guide. ``build_outputs`` returns the other files (feeds,
+calendars, exports). The MkDocs plugin only turns these into files.
 """
 
 from __future__ import annotations
@@ -11,14 +12,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePosixPath
+from urllib.parse import urljoin
 
 from .content import ContentSet, Item
 from .declaration import ContentType, Declaration, FieldSpec
 from .newfile import KIND_HINTS, describe_field
+from .related import Relations
+from .status import AID_ORDER, aid_status, chapter_key, event_is_past, project_status
+from .structured import jsonld
+from .taxonomy import (
+    Taxonomy,
+    build_taxonomy,
+    departement_url,
+    group_by_type,
+    region_url,
+    term_url,
+    vocabulary_url,
+)
+from .territories import TerritoryIndex
 from .values import DateTimeValue, Name, PartialDate, Reference
 
 # Fields shown by dedicated components rather than in the metadata panel.
 PANEL_SKIP = frozenset({"titre", "nom", "resume", "brouillon", "slug", "image", "logo", "documents", "coordonnees", "chiffres_cles"})
+PAGE_SIZE = 30
 
 
 @dataclass(slots=True)
@@ -45,9 +61,10 @@ class FieldView:
 
 
 class Links:
-    """Site-relative URLs of items, for templates to link references."""
+    """Site-relative URLs of items, terms and places, for templates."""
 
-    def __init__(self, content: ContentSet) -> None:
+    def __init__(self, content: ContentSet, taxonomy: Taxonomy | None = None) -> None:
+        self.taxonomy = taxonomy
         self._urls: dict[tuple[str, str], tuple[str, str]] = {}
         for item in content.items:
             if not item.draft:
@@ -55,21 +72,25 @@ class Links:
                 self._urls[(item.type, item.slug)] = (item_url(ctype, item), item.title)
 
     def url(self, ref: object) -> str | None:
-        if isinstance(ref, Reference):
+        """URL of an item or a reference to one; None for a plain name or a draft."""
+        if isinstance(ref, (Reference, Item)):
             found = self._urls.get((ref.type, ref.slug))
             return found[0] if found else None
-        if isinstance(ref, Item):
-            found = self._urls.get((ref.type, ref.slug))
-            return found[0] if found else None
+        if self.taxonomy is not None and hasattr(ref, "level") and hasattr(ref, "code"):
+            return self.taxonomy.territory_url(ref)  # type: ignore[arg-type]
+        if self.taxonomy is not None and hasattr(ref, "vocabulary"):
+            return self.taxonomy.term_url(ref)  # type: ignore[arg-type]
         return None
 
     def title(self, ref: object) -> str:
         if isinstance(ref, Reference):
             found = self._urls.get((ref.type, ref.slug))
             return found[1] if found else ref.slug
+        if isinstance(ref, Item):
+            return ref.title
         if isinstance(ref, Name):
             return ref.text
-        return str(ref)
+        return str(getattr(ref, "label", ref))
 
 
 def item_url(ctype: ContentType, item: Item) -> str:
@@ -83,6 +104,10 @@ def item_url(ctype: ContentType, item: Item) -> str:
             path = path[: -len("/index")]
         return ctype.url.replace("{chemin}", path).lstrip("/")
     return ctype.url.replace("{slug}", item.slug).lstrip("/")
+
+
+def listing_url(ctype: ContentType) -> str:
+    return ctype.url.split("{", 1)[0]
 
 
 def src_uri_for(url: str) -> str:
@@ -103,18 +128,6 @@ def panel_fields(ctype: ContentType, item: Item) -> list[FieldView]:
     return views
 
 
-def project_status(item: Item, today: date) -> str | None:
-    """"en projet", "en cours" or "terminé" from an initiative's dates."""
-    start, end = item.data.get("date_debut"), item.data.get("date_fin")
-    if not isinstance(start, PartialDate) and not isinstance(end, PartialDate):
-        return None
-    if isinstance(start, PartialDate) and start.first_day() > today:
-        return "en projet"
-    if isinstance(end, PartialDate) and end.last_day() < today:
-        return "terminé"
-    return "en cours"
-
-
 def sort_key_date(item: Item) -> tuple:
     value = item.data.get("date") or item.data.get("date_debut") or item.data.get("mis_a_jour")
     if isinstance(value, DateTimeValue):
@@ -124,55 +137,336 @@ def sort_key_date(item: Item) -> tuple:
     return ("", item.slug)
 
 
-def build_pages(content: ContentSet, today: date) -> list[PageSpec]:
-    declaration = content.declaration
-    links = Links(content)
-    pages: list[PageSpec] = []
-    for item in sorted(content.items, key=lambda i: (i.type, i.slug)):
-        if item.draft:
-            continue
-        ctype = declaration.types[item.type]
-        url = item_url(ctype, item)
-        is_page = "{chemin}" in ctype.url
+def by_title(items: list[Item]) -> list[Item]:
+    return sorted(items, key=lambda i: (i.title.casefold(), i.slug))
+
+
+class SitePlanner:
+    """Holds the indexes shared by all pages of one build."""
+
+    def __init__(self, content: ContentSet, today: date, site_url: str = "", territories: TerritoryIndex | None = None) -> None:
+        self.content = content
+        self.declaration: Declaration = content.declaration
+        self.today = today
+        self.site_url = site_url or ""
+        self.territories = territories or TerritoryIndex.load()
+        self.taxonomy = build_taxonomy(content, self.territories)
+        self.links = Links(content, self.taxonomy)
+        self.relations = Relations(content, self.taxonomy)
+
+    def published(self, type_name: str) -> list[Item]:
+        return self.content.of_type(type_name)
+
+    def common(self) -> dict:
+        return {"links": self.links, "taxonomy": self.taxonomy, "today": self.today}
+
+    # -- item pages ---------------------------------------------------------
+
+    def item_pages(self) -> list[PageSpec]:
+        pages = []
+        for item in sorted(self.content.items, key=lambda i: (i.type, i.slug)):
+            if item.draft:
+                continue
+            ctype = self.declaration.types[item.type]
+            url = item_url(ctype, item)
+            if "{chemin}" in ctype.url:
+                pages.append(self._free_page(item, ctype, url))
+                continue
+            context = {
+                **self.common(),
+                "item": item,
+                "ctype": ctype,
+                "fields": panel_fields(ctype, item),
+                "listing_url": listing_url(ctype),
+                "jsonld": jsonld(item, urljoin(self.site_url, url), self.site_url, self.links),
+            }
+            context.update(self._type_context(item))
+            pages.append(
+                PageSpec(
+                    src_uri=src_uri_for(url),
+                    url=url,
+                    title=item.title,
+                    template="portail/item.html",
+                    markdown=item.body,
+                    context=context,
+                    description=str(item.data.get("resume") or ""),
+                )
+            )
+        return pages
+
+    def _free_page(self, item: Item, ctype: ContentType, url: str) -> PageSpec:
+        is_home = url == ""
+        context = {**self.common(), "item": item, "ctype": ctype}
+        if is_home:
+            context.update(self._home_context())
+        return PageSpec(
+            src_uri=item.source.split("/", 1)[1] if item.source.startswith(ctype.folder + "/") else src_uri_for(url),
+            url=url,
+            title=item.title,
+            template="portail/home.html" if is_home else "portail/page.html",
+            markdown=item.body,
+            context=context,
+            in_nav=True,
+            description=str(item.data.get("resume") or ""),
+        )
+
+    def _type_context(self, item: Item) -> dict:
+        relations, today = self.relations, self.today
+        if item.type == "fiche":
+            return {
+                "status": project_status(item, today),
+                "similar": relations.similar(item, "fiche"),
+                "events": relations.backlinks(item, "evenement"),
+                "news": relations.backlinks(item, "actualite"),
+                "resources": relations.similar(item, "ressource", limit=3),
+            }
+        if item.type == "evenement":
+            return {
+                "is_past": event_is_past(item, today),
+                "sheets": [self.content.find("fiche", r.slug) for r in item.data.get("fiches_liees") or [] if self.links.url(r)],
+                "news": relations.backlinks(item, "actualite"),
+                "ics_url": f"{item_url(self.declaration.types['evenement'], item)}evenement.ics",
+            }
+        if item.type == "ressource":
+            guide_ref = item.data.get("guide")
+            guide = self.content.find("ressource", guide_ref.slug) if guide_ref else None
+            chapters = sorted(relations.backlinks(guide or item, "ressource", "guide"), key=chapter_key)
+            position = next((i for i, c in enumerate(chapters) if c.slug == item.slug), None)
+            return {
+                "guide": guide,
+                "chapters": chapters,
+                "previous": chapters[position - 1] if position else (guide if guide and position == 0 else None),
+                "next": chapters[position + 1] if position is not None and position + 1 < len(chapters) else (chapters[0] if guide is None and chapters else None),
+                "similar": [] if chapters else relations.similar(item, "ressource", limit=3),
+            }
+        if item.type == "acteur":
+            return {
+                "sheets": relations.backlinks(item, "fiche"),
+                "events": relations.backlinks(item, "evenement"),
+                "resources": relations.backlinks(item, "ressource"),
+                "aids": relations.backlinks(item, "dispositif"),
+            }
+        if item.type == "dispositif":
+            return {"aid_status": aid_status(item, today)}
+        if item.type == "actualite":
+            linked = [self.content.find(r.type, r.slug) for r in (item.data.get("evenements_lies") or []) + (item.data.get("fiches_liees") or [])]
+            return {"linked": [i for i in linked if i is not None and not i.draft]}
+        return {}
+
+    # -- listings -----------------------------------------------------------
+
+    def listing_pages(self) -> list[PageSpec]:
+        pages: list[PageSpec] = []
+        for ctype in self.declaration.types.values():
+            if "{chemin}" in ctype.url:
+                continue
+            items = self.published(ctype.name)
+            base = listing_url(ctype)
+            context = {**self.common(), "ctype": ctype, "total": len(items)}
+            if ctype.name == "evenement":
+                pages.append(self._page(base, ctype, "portail/agenda.html", {**context, **self._agenda(items)}))
+            elif ctype.name == "ressource":
+                pages.append(self._page(base, ctype, "portail/ressources.html", {**context, **self._resources(items)}))
+            elif ctype.name == "acteur":
+                pages.append(self._page(base, ctype, "portail/annuaire.html", {**context, **self._directory(items)}))
+            elif ctype.name == "dispositif":
+                ordered = sorted(items, key=lambda i: (AID_ORDER[aid_status(i, self.today)], i.title.casefold(), i.slug))
+                groups = [
+                    {"status": status, "items": [i for i in ordered if aid_status(i, self.today) == status]}
+                    for status in AID_ORDER
+                ]
+                pages.append(self._page(base, ctype, "portail/aides.html", {**context, "groups": [g for g in groups if g["items"]]}))
+            else:
+                ordered = sorted(items, key=sort_key_date, reverse=True) if ctype.name == "actualite" else by_title(items)
+                facets = self._facets(items) if ctype.name == "fiche" else []
+                pages.extend(self._paginated(base, ctype, ordered, {**context, "facets": facets}))
+        return pages
+
+    def _page(self, url: str, ctype: ContentType, template: str, context: dict) -> PageSpec:
+        return PageSpec(src_uri=src_uri_for(url), url=url, title=ctype.label_plural, template=template, context=context, in_nav=True, description=ctype.description)
+
+    def _paginated(self, base: str, ctype: ContentType, items: list[Item], context: dict) -> list[PageSpec]:
+        chunks = [items[i : i + PAGE_SIZE] for i in range(0, len(items), PAGE_SIZE)] or [[]]
+        urls = [base] + [f"{base}page/{n}/" for n in range(2, len(chunks) + 1)]
+        pages = []
+        for number, (chunk, url) in enumerate(zip(chunks, urls), start=1):
+            pagination = {
+                "number": number,
+                "count": len(chunks),
+                "urls": urls,
+                "previous": urls[number - 2] if number > 1 else None,
+                "next": urls[number] if number < len(chunks) else None,
+                "first_index": (number - 1) * PAGE_SIZE + 1,
+                "last_index": (number - 1) * PAGE_SIZE + len(chunk),
+            }
+            title = ctype.label_plural if number == 1 else f"{ctype.label_plural} — page {number}"
+            pages.append(
+                PageSpec(
+                    src_uri=src_uri_for(url), url=url, title=title, template="portail/listing.html",
+                    context={**context, "items": chunk, "pagination": pagination},
+                    in_nav=number == 1, description=ctype.description,
+                )
+            )
+        return pages
+
+    def _facets(self, items: list[Item]) -> list[dict]:
+        """Links to term and region pages with counts: filtering without JavaScript."""
+        keys = {(i.type, i.slug) for i in items}
+        themes = self.declaration.vocabularies["thematiques"]
+        facets = [
+            {
+                "label": "Par thématique",
+                "entries": [
+                    {"label": term.label, "url": term_url("thematiques", key), "count": count}
+                    for key, term in themes.terms.items()
+                    if (count := sum((i.type, i.slug) in keys for i in self.taxonomy.by_term.get(("thematiques", key), [])))
+                ],
+            },
+            {
+                "label": "Par région",
+                "entries": [
+                    {"label": region.name, "url": region_url(region), "count": count}
+                    for region in self.territories.regions()
+                    if (count := sum((i.type, i.slug) in keys for i in self.taxonomy.by_region.get(region.code, [])))
+                ],
+            },
+        ]
+        return [f for f in facets if f["entries"]]
+
+    def _agenda(self, items: list[Item]) -> dict:
+        upcoming = sorted((i for i in items if not event_is_past(i, self.today)), key=sort_key_date)
+        past = sorted((i for i in items if event_is_past(i, self.today)), key=sort_key_date, reverse=True)
+        years: dict[int, list[Item]] = {}
+        for item in past:
+            years.setdefault(item.data["date"].day.year, []).append(item)
+        return {"upcoming": upcoming, "past_years": [{"year": y, "items": years[y]} for y in sorted(years, reverse=True)]}
+
+    def _resources(self, items: list[Item]) -> dict:
+        vocabulary = self.declaration.vocabularies["types_ressources"]
+        top = [i for i in items if not i.data.get("guide")]
+        groups = []
+        for key, term in vocabulary.terms.items():
+            members = by_title([i for i in top if i.data.get("type") and i.data["type"].key == key])
+            if members:
+                groups.append({"term": term, "items": members})
+        chapters = {
+            (i.type, i.slug): sorted(self.relations.backlinks(i, "ressource", "guide"), key=chapter_key) for i in top
+        }
+        return {"groups": groups, "chapters": chapters}
+
+    def _directory(self, items: list[Item]) -> dict:
+        vocabulary = self.declaration.vocabularies["types_acteurs"]
+        groups = []
+        for key, term in vocabulary.terms.items():
+            members = by_title([i for i in items if i.data.get("type") and i.data["type"].key == key])
+            if members:
+                groups.append({"term": term, "items": members})
+        departements = []
+        for dep in self.territories.departements():
+            count = sum(1 for i in self.taxonomy.by_departement.get(dep.code, []) if i.type == "acteur")
+            if count:
+                departements.append({"territory": dep, "url": departement_url(dep), "count": count})
+        return {"groups": groups, "departements": departements}
+
+    # -- taxonomy -----------------------------------------------------------
+
+    def taxonomy_pages(self) -> list[PageSpec]:
+        pages = []
+        for name in self.taxonomy.used_vocabularies:
+            vocabulary = self.declaration.vocabularies[name]
+            entries = []
+            for key, term in vocabulary.terms.items():
+                items = self.taxonomy.by_term.get((name, key), [])
+                entries.append({"term": term, "url": term_url(name, key), "count": len(items)})
+                pages.append(
+                    PageSpec(
+                        src_uri=src_uri_for(term_url(name, key)),
+                        url=term_url(name, key),
+                        title=term.label,
+                        template="portail/term.html",
+                        context={**self.common(), "vocabulary": vocabulary, "term": term, "groups": group_by_type(items, self.declaration), "total": len(items), "index_url": vocabulary_url(name)},
+                        description=term.description,
+                    )
+                )
+            pages.append(
+                PageSpec(
+                    src_uri=src_uri_for(vocabulary_url(name)),
+                    url=vocabulary_url(name),
+                    title=vocabulary.label,
+                    template="portail/vocabulary.html",
+                    context={**self.common(), "vocabulary": vocabulary, "entries": entries},
+                    in_nav=name == "thematiques",
+                    description=vocabulary.description,
+                )
+            )
+        regions = []
+        for region in self.territories.regions():
+            items = self.taxonomy.by_region.get(region.code, [])
+            departements = [
+                {"territory": d, "url": departement_url(d), "count": len(self.taxonomy.by_departement[d.code])}
+                for d in self.territories.departements_of(region.code)
+                if self.taxonomy.by_departement.get(d.code)
+            ]
+            regions.append({"territory": region, "url": region_url(region), "count": len(items), "departements": departements})
+            pages.append(self._territory_page(region, region_url(region), items, departements, None))
+            for entry in departements:
+                dep = entry["territory"]
+                pages.append(self._territory_page(dep, entry["url"], self.taxonomy.by_departement[dep.code], [], {"territory": region, "url": region_url(region)}))
         pages.append(
             PageSpec(
-                src_uri=item.source.split("/", 1)[1] if is_page and item.source.startswith("content/") else src_uri_for(url),
-                url=url,
-                title=item.title,
-                template="portail/page.html" if is_page else f"portail/item.html",
-                markdown=item.body,
-                context={
-                    "item": item,
-                    "ctype": ctype,
-                    "fields": panel_fields(ctype, item),
-                    "status": project_status(item, today) if item.type == "fiche" else None,
-                    "links": links,
-                    "today": today,
-                },
-                in_nav=is_page,
-                description=str(item.data.get("resume") or ""),
+                src_uri="territoires.md", url="territoires/", title="Territoires", template="portail/territories.html",
+                context={**self.common(), "regions": regions}, in_nav=True,
+                description="Les initiatives, acteurs, événements et aides de chaque région et de chaque département.",
             )
         )
-    for ctype in declaration.types.values():
-        if "{chemin}" in ctype.url:
-            continue
-        items = [i for i in content.of_type(ctype.name)]
-        items.sort(key=lambda i: (i.title.casefold(), i.slug))
-        if ctype.name in ("actualite", "evenement"):
-            items.sort(key=sort_key_date, reverse=True)
-        base = ctype.url.split("{", 1)[0]
-        pages.append(
-            PageSpec(
-                src_uri=src_uri_for(base),
-                url=base,
-                title=ctype.label_plural,
-                template="portail/listing.html",
-                context={"ctype": ctype, "items": items, "links": links, "today": today},
-                in_nav=True,
-                description=ctype.description,
-            )
+        return pages
+
+    def _territory_page(self, territory, url: str, items: list[Item], children: list[dict], parent: dict | None) -> PageSpec:
+        return PageSpec(
+            src_uri=src_uri_for(url), url=url, title=territory.name if territory.level == "region" else f"{territory.name} ({territory.code})",
+            template="portail/territory.html",
+            context={**self.common(), "territory": territory, "groups": group_by_type(items, self.declaration), "total": len(items), "children": children, "parent": parent},
+            description=f"Ce que le réseau recense en {territory.name}.",
         )
-    pages.append(contributors_guide(declaration))
+
+    # -- home ---------------------------------------------------------------
+
+    def _home_context(self) -> dict:
+        news = sorted(self.published("actualite"), key=sort_key_date, reverse=True)[:3]
+        upcoming = sorted((i for i in self.published("evenement") if not event_is_past(i, self.today)), key=sort_key_date)[:3]
+        sheets = sorted(self.published("fiche"), key=sort_key_date, reverse=True)[:6]
+        try:
+            from .indicators import key_figures
+        except ImportError:  # the indicators module arrives with its own issue work
+            figures = []
+        else:
+            figures = key_figures(self.content)
+        return {"news": news, "upcoming": upcoming, "sheets": sheets, "figures": figures, "types": self.declaration.types}
+
+
+def build_pages(content: ContentSet, today: date, site_url: str = "") -> list[PageSpec]:
+    planner = SitePlanner(content, today, site_url)
+    pages = planner.item_pages() + planner.listing_pages() + planner.taxonomy_pages()
+    for extra in _extra_pages(content, today):
+        pages.append(extra)
+    pages.append(contributors_guide(content.declaration))
+    return pages
+
+
+def _extra_pages(content: ContentSet, today: date) -> list[PageSpec]:
+    pages = []
+    try:
+        from .indicators import indicators_page
+    except ImportError:
+        pass
+    else:
+        pages.append(indicators_page(content, today))
+    try:
+        from .opendata import data_page
+    except ImportError:
+        pass
+    else:
+        pages.append(data_page(content))
     return pages
 
 
@@ -206,3 +500,25 @@ def contributors_guide(declaration: Declaration) -> PageSpec:
         in_nav=True,
         description="Comment écrire chaque type de contenu du portail : champs, valeurs possibles et vocabulaires.",
     )
+
+
+def build_outputs(content: ContentSet, today: date, site_url: str) -> list["OutputFile"]:
+    """Every non-page file: feeds, calendars, open-data exports."""
+    from .emit import OutputFile
+
+    outputs: list[OutputFile] = []
+    for producer in _output_producers():
+        outputs.extend(producer(content, today, site_url))
+    return outputs
+
+
+def _output_producers() -> list:
+    """The modules that contribute output files; each is optional while in progress."""
+    producers = []
+    for module_name in ("feeds", "opendata"):
+        try:
+            module = __import__(f"generators.{module_name}", fromlist=["build_outputs"])
+        except ModuleNotFoundError:
+            continue
+        producers.append(module.build_outputs)
+    return producers

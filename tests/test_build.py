@@ -130,11 +130,57 @@ def test_event_dates_are_french(site, content):
 
 
 def test_listings_count_what_is_published(site, content):
-    for type_name, url in (("fiche", "fiches"), ("acteur", "annuaire"), ("evenement", "agenda"), ("dispositif", "aides")):
-        html = (site / url / "index.html").read_text(encoding="utf-8")
+    for type_name, url in (("fiche", "fiches"), ("acteur", "annuaire"), ("evenement", "agenda"), ("dispositif", "aides"), ("actualite", "actualites")):
+        pages = [site / url / "index.html", *sorted((site / url / "page").glob("*/index.html"))]
+        html = "".join(p.read_text(encoding="utf-8") for p in pages)
         published = content.of_type(type_name)
-        assert html.count('class="portail-card"') == len(published), type_name
+        cards = re.findall(r'class="portail-card portail-card--(\w+)"', html)
+        assert cards == [type_name] * len(published), type_name
         assert f"{len(published)} " in read_page(site, url).text
+
+
+def test_long_listings_are_paginated(site, content):
+    sheets = content.of_type("fiche")
+    assert len(sheets) > 30
+    first, second = read_page(site, "fiches"), read_page(site, "fiches/page/2")
+    assert "éléments 1 à 30" in first.text and f"éléments 31 à {len(sheets)}" in second.text
+    assert "page/2/" in first.links
+
+
+def test_term_and_territory_pages_count_across_types(site, content):
+    tagged = [i for i in content.items if not i.draft and any(t.key == "recyclage" for t in i.data.get("thematiques", []))]
+    page = read_page(site, "thematiques/recyclage")
+    assert f"{len(tagged)} contenus" in page.text
+    for item in tagged:
+        assert item.title in page.text
+    somme = read_page(site, "territoires/80-somme")
+    assert "Somme" in somme.text and "Amiens Métropole" in somme.text
+    assert "../80-somme/" in read_page(site, "territoires/hauts-de-france").links
+
+
+def test_agenda_splits_upcoming_and_past(site, content):
+    page = read_page(site, "agenda")
+    upcoming_at = page.text.index("À venir")
+    past_at = page.text.index("Événements passés")
+    assert upcoming_at < page.text.index("Réunion plénière du réseau économie circulaire Hauts-de-France") < past_at
+    assert page.text.index("Promotion des couches lavables") > past_at
+
+
+def test_aid_scheme_shows_status_and_amounts(site):
+    page = read_page(site, "aides/politique-territoriale-economie-circulaire-occitanie")
+    assert "Clos depuis le 29 mai 2020" in page.text
+    # The reader's text is whitespace-normalised: narrow and plain no-break spaces become spaces.
+    assert "50 000 €" in page.text and "100 000 €" in page.text and "70 %" in page.text
+    html = (site / "aides/politique-territoriale-economie-circulaire-occitanie/index.html").read_text(encoding="utf-8")
+    assert "50\u202f000\u00a0€" in html
+    assert "Ouvert" in read_page(site, "aides/aap-reemploi-reparation-hauts-de-france").text
+
+
+def test_guide_chapters_are_ordered_and_linked(site):
+    page = read_page(site, "ressources/guide-ess-ec-collectivites-2-1-acteurs")
+    assert re.search(r"1\.1 – .*2\.1 – .*2\.2 – ", page.text)
+    assert "../guide-ess-ec-collectivites-2-2-leviers/" in page.links
+    assert "../guide-ess-ec-collectivites-1-1-definitions/" in page.links
 
 
 def test_contributors_guide_documents_every_field_and_term(site, content):

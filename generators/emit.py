@@ -1,0 +1,40 @@
+"""The one place that writes generated files other than MkDocs' pages.
+
+Feeds, calendars and open-data exports are built in memory by pure functions
+(``feeds.py``, ``opendata.py``...) as ``OutputFile``s; the plugin hands them
+here after MkDocs has written the pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    """A file to publish: ``path`` is relative to the site root, posix."""
+
+    path: str
+    data: bytes
+
+
+class UnsafeOutputPath(ValueError):
+    pass
+
+
+def write_outputs(site_dir: Path, outputs: list[OutputFile]) -> list[Path]:
+    """Write every output under ``site_dir``; refuse any path that leaves it."""
+    root = site_dir.resolve()
+    written = []
+    for output in sorted(outputs, key=lambda o: o.path):
+        relative = PurePosixPath(output.path)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise UnsafeOutputPath(f"chemin de sortie refusé : {output.path}")
+        target = (root / relative).resolve()
+        if root not in target.parents:
+            raise UnsafeOutputPath(f"chemin de sortie refusé : {output.path}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(output.data)
+        written.append(target)
+    return written
