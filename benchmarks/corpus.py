@@ -112,7 +112,67 @@ def make_corpus(root: Path, sheets: int, seed: int = 42) -> Path:
             "",
         ]
         sheets_dir.joinpath(f"initiative-{n:05d}.md").write_text("\n".join(lines), encoding="utf-8")
+    _other_types(root, rng, sheets, vocab, departments, actor_slugs)
     return root
+
+
+def _write(folder: Path, slug: str, front: list[str], body: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.joinpath(f"{slug}.md").write_text("\n".join(["---", *front, "---", "", body, ""]), encoding="utf-8")
+
+
+def _other_types(root: Path, rng: random.Random, sheets: int, vocab: dict, departments: list, actors: list) -> None:
+    """Events, news, resources and aid schemes in proportion to the sheets."""
+    content = root / "content"
+    for n in range(max(2, sheets // 10)):
+        year = rng.randint(2015, 2027)
+        front = [
+            f"titre: Journée technique {n}",
+            f"resume: {sentence(rng, 20)}",
+            f"date: {year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} 09:30",
+            "lieu:",
+            f"  commune: {rng.choice(departments)}",
+            f"format: {rng.choice(vocab['formats_evenements'])}",
+            f"type: {rng.choice(vocab['types_evenements'])}",
+            f"organisateurs: [{rng.choice(actors)}]",
+            f"thematiques: [{rng.choice(vocab['thematiques'])}]",
+            f"fiches_liees: [initiative-{rng.randrange(sheets):05d}]",
+        ]
+        front.append(f"participants: {rng.randint(5, 200)}" if year < 2026 else "inscription: https://inscription.exemple.fr/")
+        _write(content / "evenements", f"evenement-{n:05d}", front, paragraph(rng, 6))
+    for n in range(max(2, sheets // 20)):
+        front = [
+            f"titre: Actualité {n}",
+            f"resume: {sentence(rng, 20)}",
+            f"date: {rng.randint(2015, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            f"categories: [{rng.choice(vocab['categories_actualites'])}]",
+            f"thematiques: [{rng.choice(vocab['thematiques'])}]",
+        ]
+        _write(content / "actualites", f"actualite-{n:05d}", front, paragraph(rng, 8))
+    for n in range(max(2, sheets // 20)):
+        front = [
+            f"titre: Ressource {n}",
+            f"resume: {sentence(rng, 20)}",
+            f"type: {rng.choice([k for k in vocab['types_ressources'] if k != 'guide'])}",
+            f"thematiques: [{rng.choice(vocab['thematiques'])}]",
+            f"auteurs: [{rng.choice(actors)}]",
+            "lien: https://ressources.exemple.fr/document",
+        ]
+        _write(content / "ressources", f"ressource-{n:05d}", front, paragraph(rng, 10))
+    for n in range(max(1, sheets // 100)):
+        front = [
+            f"titre: Dispositif {n}",
+            f"resume: {sentence(rng, 20)}",
+            f"financeurs: [{rng.choice(actors)}]",
+            f"territoires: [{rng.choice(departments)}]",
+            "beneficiaires: [collectivites]",
+            f"type_aide: [{rng.choice(vocab['types_aides'])}]",
+            "taux_max: 50",
+            "plafonds:",
+            "  - {objet: étude, montant: 30000}",
+            f"date_limite: {rng.randint(2024, 2028)}-06-30",
+        ]
+        _write(content / "dispositifs", f"dispositif-{n:05d}", front, paragraph(rng, 6))
 
 
 def main() -> None:
