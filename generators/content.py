@@ -230,7 +230,11 @@ class Validator:
         if kind == "extra_forbidden":
             key = str(loc[-1])
             known = compiled.known_keys(loc[:-1])
-            guess = closest_key(key, known)
+            title_fields = {t.title_field for t in self.declaration.types.values()}
+            if len(loc) == 1 and key in title_fields and key != compiled.ctype.title_field:
+                guess = compiled.ctype.title_field  # "titre" on an actor means its "nom"
+            else:
+                guess = closest_key(key, known)
             hint = f"vouliez-vous dire « {guess} » ?" if guess else "champs possibles : " + ", ".join(known)
             return make_problem("unknown_field", file=entry.rel, line=line, column=column, path=path_text, key=key, hint=hint)
         if kind in ("list_type", "model_type", "dict_type", "model_attributes_type"):
@@ -295,19 +299,24 @@ class Validator:
         """Unique slugs per type, and every reference pointing at an item."""
         problems: list[Problem] = []
         seen: dict[tuple[str, str], Summary] = {}
+        sharing: dict[tuple[str, str], list[Summary]] = {}
         for summary in sorted(summaries, key=lambda s: s.source):
             key = (summary.type, summary.slug)
-            if key in seen:
+            sharing.setdefault(key, []).append(summary)
+            seen.setdefault(key, summary)
+        for key, group in sharing.items():
+            # Reported on every file involved: either may be the one to rename.
+            for summary in group if len(group) > 1 else []:
+                others = ", ".join(o.source for o in group if o is not summary)
                 line, column = summary.slug_position
                 problems.append(
                     make_problem(
                         "duplicate_slug", file=summary.source, line=line, column=column, path="slug",
-                        slug=summary.slug, other=seen[key].source,
+                        slug=summary.slug, other=others,
                     )
                 )
-            else:
-                seen[key] = summary
-            if not SLUG_RE.fullmatch(summary.slug):
+        for summary in summaries:
+            if not SLUG_RE.fullmatch(summary.slug):  # a file name that makes no valid slug
                 problems.append(
                     make_problem("invalid_slug", file=summary.source, path="slug", value=summary.slug, suggestion=slugify(summary.slug))
                 )

@@ -282,6 +282,8 @@ def _build_field(name: str, raw: object, entry: RawEntry, where: tuple, problems
         item_raw["type"] = item_kind
         item_raw["libelle"] = spec.label
         spec.item = _build_field(name, item_raw, entry, where, problems)
+        if spec.item is not None:
+            spec.item.required = True  # a list element written but left empty is a mistake
         spec.pattern = spec.max_chars = spec.minimum = spec.maximum = None  # they belong to items
         return spec if spec.item else None
     if kind == "objet":

@@ -89,7 +89,12 @@ def _check_range(number: float, spec: FieldSpec, low: float | None = None, high:
     low = spec.minimum if spec.minimum is not None else low
     high = spec.maximum if spec.maximum is not None else high
     if (low is not None and number < low) or (high is not None and number > high):
-        bounds = f"{'' if low is None else _num(low)} à {'' if high is None else _num(high)}".strip()
+        if low is not None and high is not None:
+            bounds = f"entre {_num(low)} et {_num(high)}"
+        elif low is not None:
+            bounds = f"au moins {_num(low)}"
+        else:
+            bounds = f"au plus {_num(high)}"
         raise FieldError("out_of_range", value=_num(number), bounds=bounds)
 
 
@@ -129,7 +134,13 @@ def validate_pourcentage(value: object, spec: FieldSpec, ctx: FieldContext) -> i
     return _tidy(number)
 
 
+THOUSANDS_WITH_DOTS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+
+
 def validate_montant(value: object, spec: FieldSpec, ctx: FieldContext) -> int | float:
+    text = _clean_number(_text(value, spec, "un montant"))
+    if THOUSANDS_WITH_DOTS.fullmatch(text):  # "50.000 €" is fifty thousand euros in French usage
+        value = text.replace(".", "")
     number = _parse_number(value, spec)
     _check_range(number, spec, 0, None)
     return _tidy(number)
@@ -148,7 +159,9 @@ def parse_partial_date(text: str) -> PartialDate | None:
     match = YEAR_RE.fullmatch(text)
     if not match:
         return None
-    year, month, day = (int(g) if g else None for g in match.groups())
+    year, month, day = (int(g) if g is not None else None for g in match.groups())
+    if year < 1000 or month == 0 or day == 0:  # "0000", "2015-00" and "2015-03-00" are typos
+        return None
     try:
         if day:
             date(year, month, day)  # type: ignore[arg-type]
@@ -272,13 +285,15 @@ def siret_problem(digits: str) -> str | None:
     """Why a SIRET is wrong, or None. Luhn, with La Poste's own rule."""
     if not digits.isdigit() or len(digits) != 14:
         return f"{len(digits)} caractères au lieu de 14 chiffres" if digits.isdigit() else "il ne doit contenir que des chiffres"
-    if digits.startswith("356000000"):  # La Poste: establishments checked by sum of digits
-        return None if sum(int(c) for c in digits) % 5 == 0 else "la clé de contrôle ne correspond pas"
     total = 0
     for index, char in enumerate(reversed(digits)):
         number = int(char) * (2 if index % 2 else 1)
         total += number - 9 if number > 9 else number
-    return None if total % 10 == 0 else "la clé de contrôle ne correspond pas (faute de frappe ?)"
+    if total % 10 == 0:
+        return None
+    if digits.startswith("356000000") and sum(int(c) for c in digits) % 5 == 0:
+        return None  # La Poste's establishments use a sum-of-digits key instead
+    return "la clé de contrôle ne correspond pas (faute de frappe ?)"
 
 
 def validate_siret(value: object, spec: FieldSpec, ctx: FieldContext) -> str:
@@ -290,8 +305,11 @@ def validate_siret(value: object, spec: FieldSpec, ctx: FieldContext) -> str:
     return digits
 
 
+LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
+
+
 def slugify(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(LIGATURES))
     ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
 
@@ -374,10 +392,15 @@ def validate_fichier(value: object, spec: FieldSpec, ctx: FieldContext) -> FileR
     return resolve_repo_file(_text(value, spec, "un chemin de fichier"), ctx)
 
 
+COORDINATES_TEXT = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*[,; ]\s*(-?\d+(?:[.,]\d+)?)\s*$")
+
+
 def validate_coordonnees(value: object, spec: FieldSpec, ctx: FieldContext) -> Coordinates:
-    if isinstance(value, str) and "," in value.replace(", ", ";").replace(",", ";", 1):
-        parts = [p for p in re.split(r"[;\s]+", value.replace(", ", ";")) if p]
-        value = dict(zip(("lat", "lon"), parts))
+    if isinstance(value, str):
+        match = COORDINATES_TEXT.fullmatch(value)
+        if not match:
+            raise FieldError("invalid_coordinates", detail=f"« {value} » n'est pas « latitude, longitude »")
+        value = {"lat": match.group(1), "lon": match.group(2)}
     if not isinstance(value, dict):
         raise FieldError("invalid_coordinates", detail=f"{describe(value)} au lieu de lat et lon")
     extra = sorted(set(value) - {"lat", "lon"})

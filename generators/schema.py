@@ -100,8 +100,10 @@ def _scalar_annotation(spec: FieldSpec, declaration: Declaration) -> object:
 
 def _as_list(spec: FieldSpec):
     def wrap(value: object) -> object:
-        if value is None:
-            return [] if not spec.required else value
+        if value is None or value == []:
+            if spec.required:
+                raise PydanticCustomError("empty_value", "empty_value", {"key": spec.name})
+            return []
         if isinstance(value, dict):
             if spec.item and spec.item.kind in ("objet", "image", "coordonnees"):
                 return [value]

@@ -21,8 +21,12 @@ from .problems import Problem, make_problem
 
 try:  # libyaml's parser is ~10x faster; the pure one gives the same nodes.
     from yaml import CSafeLoader as _BaseLoader
+
+    _C_READER = True
 except ImportError:  # pragma: no cover - depends on the wheel
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+    _C_READER = False
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -82,7 +86,8 @@ def parse_bytes(raw: bytes, entry: RawEntry) -> None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, error.start) + 1
+        column = len(raw[line_start : error.start].decode("utf-8", errors="replace")) + 1
         entry.problems.append(make_problem("not_utf8", file=rel, line=line, column=column, position=error.start))
         return
     if text.startswith(BOM):
@@ -111,15 +116,27 @@ def _parse_front_matter(front: str, entry: RawEntry, line_offset: int) -> None:
     rel = entry.rel
     try:
         node = yaml.compose(front, Loader=_Loader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = (mark.line + 1 + line_offset) if mark else 1
-        column = (mark.column + 1) if mark else 1
-        detail, hint = _explain_yaml_error(error)
+    except yaml.reader.ReaderError as error:
+        # libyaml counts bytes of UTF-8, the pure reader characters.
+        offset = len(front.encode("utf-8")[: error.position].decode("utf-8", errors="ignore")) if _C_READER else error.position
+        line = front.count("\n", 0, offset) + 1 + line_offset
+        column = offset - (front.rfind("\n", 0, offset) + 1) + 1
+        detail = f"caractère invisible interdit (U+{error.character:04X})" if isinstance(error.character, int) else "caractère interdit"
+        hint = "supprimez ce caractère, souvent collé depuis un traitement de texte"
         entry.problems.append(make_problem("yaml_syntax", file=rel, line=line, column=column, detail=detail, hint=hint))
         return
-    except yaml.YAMLError as error:  # pragma: no cover - errors without marks
-        entry.problems.append(make_problem("yaml_syntax", file=rel, detail=str(error), hint=""))
+    except yaml.MarkedYAMLError as error:
+        mark = _error_mark(error)
+        line = (mark.line + 1 + line_offset) if mark else 1
+        column = (mark.column + 1) if mark else 1
+        offending = front.split("\n")[mark.line] if mark and mark.line < front.count("\n") + 1 else ""
+        detail, hint = _explain_yaml_error(error, offending, mark.column if mark else 0)
+        entry.problems.append(make_problem("yaml_syntax", file=rel, line=line, column=column, detail=detail, hint=hint))
+        return
+    except yaml.YAMLError:  # pragma: no cover - errors without marks
+        entry.problems.append(
+            make_problem("yaml_syntax", file=rel, detail="structure illisible", hint="vérifiez l'indentation et les guillemets")
+        )
         return
     if node is None:
         entry.data = {}
@@ -144,7 +161,7 @@ class _NodeConverter:
 
     def value(self, node: yaml.Node, path: FieldPath) -> object:
         if isinstance(node, yaml.ScalarNode):
-            if node.style is None and node.value in NULL_WORDS:
+            if not node.style and node.value in NULL_WORDS:  # plain: None (PyYAML) or "" (libyaml)
                 return None
             return node.value
         if isinstance(node, yaml.SequenceNode):
@@ -183,34 +200,66 @@ class _NodeConverter:
         return result
 
 
-def _explain_yaml_error(error: yaml.MarkedYAMLError) -> tuple[str, str]:
-    """A French reading of PyYAML's English diagnosis, with a hint."""
+def _error_mark(error: yaml.MarkedYAMLError):
+    """Where the editor must look: the opening of an unclosed construct
+    (quote, bracket, key without its colon), else where the parser stopped."""
+    context = (error.context or "").lower()
+    if error.context_mark is not None and context.startswith(("while scanning a quoted", "while scanning a simple key", "while parsing a flow")):
+        return error.context_mark
+    return error.problem_mark or error.context_mark
+
+
+def _explain_yaml_error(error: yaml.MarkedYAMLError, line: str = "", column: int = 0) -> tuple[str, str]:
+    """A French reading of the YAML parser's English diagnosis, with a hint.
+
+    Only French reaches editors: an unknown diagnosis gets a general message.
+    """
     problem = (error.problem or "").lower()
     context = (error.context or "").lower()
-    if "mapping values are not allowed" in problem:
-        return (
-            "deux-points inattendu",
-            "une valeur qui contient « : » doit être écrite entre guillemets",
-        )
-    if "found character '\\t'" in problem or "tab" in problem:
+    char = line[column] if 0 <= column < len(line) else ""
+    if "\t" in line[: column + 1] and ("cannot start any token" in problem or "tab" in problem or "expected" in problem):
         return ("tabulation interdite", "indentez avec des espaces, jamais avec des tabulations")
-    if "could not find expected ':'" in problem:
+    if "unknown escape character" in problem:
+        return (
+            "barre oblique inverse inattendue entre guillemets doubles",
+            "doublez-la (C:\\\\dossier) ou utilisez des guillemets simples ('C:\\dossier')",
+        )
+    if "quoted scalar" in context:
+        return ("guillemet non fermé", "fermez la valeur par le même guillemet qu'à l'ouverture")
+    if "mapping values are not allowed" in problem:
+        return ("deux-points inattendu", "une valeur qui contient « : » doit être écrite entre guillemets")
+    if "could not find expected ':'" in problem or "simple key" in context:
         return ("« : » manquant après un nom de champ", "chaque ligne s'écrit « nom: valeur »")
+    if "flow mapping" in context or "flow sequence" in context or "expected ',' or" in problem:
+        return (
+            "accolade ou crochet non fermé",
+            "fermez « { » par « } » et « [ » par « ] », et séparez les éléments par des virgules",
+        )
+    if ("did not find expected key" in problem or "expected <block end>" in problem) and ("'" in line or '"' in line):
+        return (
+            "texte inattendu après une valeur entre guillemets",
+            "entourez toute la valeur de guillemets doubles ; une apostrophe entre guillemets simples s'écrit ''",
+        )
     if "did not find expected key" in problem or "expected <block end>" in problem:
         return ("indentation incohérente", "alignez les champs d'un même niveau sur la même colonne")
-    if "found undefined alias" in problem or "found unhashable key" in problem:
-        return ("valeur illisible", "entourez la valeur de guillemets")
-    if "quoted scalar" in context or "end of stream" in problem:
-        return ("guillemet non fermé", "fermez la valeur par le même guillemet qu'à l'ouverture")
-    if "found character that cannot start any token" in problem:
+    if "block sequence entries are not allowed" in problem:
+        return ("tiret de liste mal placé", "un élément de liste « - » se place sur sa propre ligne, sous le nom du champ")
+    if "did not find expected node content" in problem or "expected the node content" in problem:
+        return ("valeur manquante ou mal écrite", "entourez la valeur de guillemets")
+    if "undefined tag handle" in problem or "found undefined alias" in problem or "found unhashable key" in problem:
+        return ("valeur commençant par « ! », « * » ou « & » illisible", "entourez la valeur de guillemets")
+    if "second occurrence" in problem or "duplicate" in problem:
+        return ("élément écrit deux fois", "gardez une seule occurrence")
+    if "end of stream" in problem:
+        return ("fin du bloc inattendue", "vérifiez que les guillemets et crochets ouverts sont fermés")
+    if "cannot start any token" in problem:
         return (
-            "caractère qui ne peut pas commencer une valeur",
+            f"caractère « {char} » inattendu au début d'une valeur" if char.strip() else "caractère qui ne peut pas commencer une valeur",
             "entourez la valeur de guillemets (les valeurs qui commencent par @, ` ou % doivent l'être)",
         )
-    if "expected a comment or a line break" in problem or "expected ',' or ']'" in problem:
+    if "expected a comment or a line break" in problem:
         return ("texte inattendu après une valeur", "entourez la valeur de guillemets")
-    detail = error.problem or "structure incorrecte"
-    return (detail, "vérifiez l'indentation et les guillemets de cette ligne")
+    return ("structure incorrecte", "vérifiez l'indentation et les guillemets de cette ligne")
 
 
 def _dotted(path: FieldPath) -> str:
