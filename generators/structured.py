@@ -53,7 +53,14 @@ def _places(item: Item) -> list[dict]:
 def jsonld(item: Item, url: str, site_url: str, links) -> dict:
     """The JSON-LD object of an item page; ``url`` is absolute."""
     data = item.data
-    base = {"@context": "https://schema.org", "url": url, "name": item.title, "description": data.get("resume"), "inLanguage": "fr"}
+    base = {
+        "@context": "https://schema.org",
+        "url": url,
+        "mainEntityOfPage": url,
+        "name": item.title,
+        "description": data.get("resume"),
+        "inLanguage": "fr",
+    }
     if item.type == "evenement":
         lieu = data.get("lieu") or {}
         place = {
@@ -80,7 +87,6 @@ def jsonld(item: Item, url: str, site_url: str, links) -> dict:
             {
                 "@type": "Organization",
                 "url": data.get("site_web") or url,
-                "sameAs": url if data.get("site_web") else None,
                 "telephone": data["telephone"].e164 if data.get("telephone") else None,
                 "identifier": {"@type": "PropertyValue", "propertyID": "SIRET", "value": data["siret"]} if data.get("siret") else None,
                 "address": {

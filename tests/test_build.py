@@ -236,3 +236,50 @@ def test_bad_content_stops_the_build_and_keeps_the_site(project, site, tmp_path)
         bad.unlink()
     assert sorted(p.relative_to(target) for p in target.rglob("*")) == before
     assert not list(target.parent.glob(".site-*"))
+
+
+def _head(site: Path, url: str) -> str:
+    return (site / url / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("url", "schema_type"),
+    [
+        ("agenda/couches-lavables-corbeny-2016", "Event"),
+        ("annuaire/mef-thur-doller", "Organization"),
+        ("actualites/retour-journee-regionale-acteurs-ess-economie-circulaire-2018", "NewsArticle"),
+        ("aides/politique-territoriale-economie-circulaire-occitanie", "MonetaryGrant"),
+        ("ressources/guide-ess-ec-collectivites-2-2-leviers", "CreativeWork"),
+        ("fiches/eit-thur-doller", "CreativeWork"),
+    ],
+)
+def test_json_ld_describes_each_type(site, url, schema_type):
+    import json
+
+    html = _head(site, url)
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert len(blocks) == 1
+    data = json.loads(blocks[0])
+    assert data["@context"] == "https://schema.org" and data["@type"] == schema_type
+    assert data["mainEntityOfPage"] == f"https://reseau-economie-circulaire.example.org/{url}/"
+    if schema_type == "Event":
+        assert data["startDate"] == "2016-11-15T09:30:00+01:00"
+        assert data["location"]["address"]["addressLocality"] == "Corbeny"
+    if schema_type == "MonetaryGrant":
+        assert data["amount"]["maxValue"] == 100000
+
+
+def test_every_page_has_canonical_and_social_meta(site):
+    for page in sorted(site.rglob("index.html")):
+        html = page.read_text(encoding="utf-8")
+        if 'http-equiv="refresh"' in html:
+            continue
+        assert '<link rel="canonical" href="https://reseau-economie-circulaire.example.org/' in html, page
+        for name in ('property="og:title"', 'property="og:description"', 'name="twitter:card"', 'property="og:locale" content="fr_FR"'):
+            assert name in html, (page, name)
+    assert '<html lang="fr"' in _head(site, "fiches/eit-thur-doller")
+
+
+def test_sitemap_lists_item_pages(site):
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert "https://reseau-economie-circulaire.example.org/fiches/eit-thur-doller/" in sitemap
