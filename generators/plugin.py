@@ -102,6 +102,16 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 files.append(File.generated(config, uri, abs_src_path=str(absolute)))
         return files
 
+    def on_serve(self, server, config, builder):
+        """Priority 0. Live reload also when sheets, the declaration or templates change."""
+        declaration = self.validator.declaration
+        watched = {declaration.path.parent, *(declaration.root / folder for folder in declaration.folders())}
+        watched.add(declaration.root / "theme_overrides")
+        for path in sorted(watched):
+            if path.is_dir() and not str(path.resolve()).startswith(str(Path(config.docs_dir).resolve())):
+                server.watch(str(path))
+        return server
+
     def on_env(self, env, config, files):
         """Priority 0. French formatting filters for the templates."""
         env.filters.update(FILTERS)
