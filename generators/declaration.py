@@ -56,6 +56,7 @@ class Vocabulary:
     label: str
     description: str
     terms: dict[str, Term]
+    url: str = ""  # folder of its term pages; by default the name with hyphens
     _by_folded: dict[str, Term] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -198,7 +199,11 @@ def _build_vocabularies(entry: RawEntry, problems: list[Problem]) -> dict[str, V
             extra = {k: v for k, v in term.items() if k not in ("libelle", "description")}
             terms[key] = Term(key=key, label=term["libelle"], description=term.get("description") or "", extra=extra)
         result[name] = Vocabulary(
-            name=name, label=raw.get("libelle") or name, description=raw.get("description") or "", terms=terms
+            name=name,
+            label=raw.get("libelle") or name,
+            description=raw.get("description") or "",
+            terms=terms,
+            url=str(raw.get("adresse") or name.replace("_", "-")).strip("/"),
         )
     return result
 

@@ -123,7 +123,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
     def on_post_build(self, config):
         """Priority 0. Write feeds, calendars and exports beside the pages."""
         if self.content is not None:
-            write_outputs(Path(config.site_dir), build_outputs(self.content, self.today, config.site_url or ""))
+            outputs = build_outputs(self.content, self.today, config.site_url or "", config.site_name)
+            write_outputs(Path(config.site_dir), outputs)
 
     def on_page_context(self, context, page, config, nav):
         """Priority 0. Hand the page's data to its template."""

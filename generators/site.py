@@ -317,7 +317,7 @@ class SitePlanner:
             {
                 "label": "Par thématique",
                 "entries": [
-                    {"label": term.label, "url": term_url("thematiques", key), "count": count}
+                    {"label": term.label, "url": term_url(themes, key), "count": count}
                     for key, term in themes.terms.items()
                     if (count := sum((i.type, i.slug) in keys for i in self.taxonomy.by_term.get(("thematiques", key), [])))
                 ],
@@ -377,21 +377,22 @@ class SitePlanner:
             entries = []
             for key, term in vocabulary.terms.items():
                 items = self.taxonomy.by_term.get((name, key), [])
-                entries.append({"term": term, "url": term_url(name, key), "count": len(items)})
+                url = term_url(vocabulary, key)
+                entries.append({"term": term, "url": url, "count": len(items)})
                 pages.append(
                     PageSpec(
-                        src_uri=src_uri_for(term_url(name, key)),
-                        url=term_url(name, key),
+                        src_uri=src_uri_for(url),
+                        url=url,
                         title=term.label,
                         template="portail/term.html",
-                        context={**self.common(), "vocabulary": vocabulary, "term": term, "groups": group_by_type(items, self.declaration), "total": len(items), "index_url": vocabulary_url(name)},
+                        context={**self.common(), "vocabulary": vocabulary, "term": term, "groups": group_by_type(items, self.declaration), "total": len(items), "index_url": vocabulary_url(vocabulary)},
                         description=term.description,
                     )
                 )
             pages.append(
                 PageSpec(
-                    src_uri=src_uri_for(vocabulary_url(name)),
-                    url=vocabulary_url(name),
+                    src_uri=src_uri_for(vocabulary_url(vocabulary)),
+                    url=vocabulary_url(vocabulary),
                     title=vocabulary.label,
                     template="portail/vocabulary.html",
                     context={**self.common(), "vocabulary": vocabulary, "entries": entries},
@@ -502,23 +503,8 @@ def contributors_guide(declaration: Declaration) -> PageSpec:
     )
 
 
-def build_outputs(content: ContentSet, today: date, site_url: str) -> list["OutputFile"]:
+def build_outputs(content: ContentSet, today: date, site_url: str, site_name: str = "") -> list["OutputFile"]:
     """Every non-page file: feeds, calendars, open-data exports."""
-    from .emit import OutputFile
+    from . import feeds, opendata
 
-    outputs: list[OutputFile] = []
-    for producer in _output_producers():
-        outputs.extend(producer(content, today, site_url))
-    return outputs
-
-
-def _output_producers() -> list:
-    """The modules that contribute output files; each is optional while in progress."""
-    producers = []
-    for module_name in ("feeds", "opendata"):
-        try:
-            module = __import__(f"generators.{module_name}", fromlist=["build_outputs"])
-        except ModuleNotFoundError:
-            continue
-        producers.append(module.build_outputs)
-    return producers
+    return feeds.build_outputs(content, today, site_url, site_name=site_name) + opendata.build_outputs(content, today, site_url)

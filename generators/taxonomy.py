@@ -18,12 +18,12 @@ from .territories import Territory, TerritoryIndex
 from .values import Term
 
 
-def vocabulary_url(vocabulary: Vocabulary | str) -> str:
-    name = vocabulary if isinstance(vocabulary, str) else vocabulary.name
-    return name.replace("_", "-") + "/"
+def vocabulary_url(vocabulary: Vocabulary) -> str:
+    """Folder of a vocabulary's pages: its declared ``adresse``, else its name with hyphens."""
+    return vocabulary.url + "/"
 
 
-def term_url(vocabulary: str, key: str) -> str:
+def term_url(vocabulary: Vocabulary, key: str) -> str:
     return f"{vocabulary_url(vocabulary)}{key}/"
 
 
@@ -58,7 +58,7 @@ class Taxonomy:
         return None
 
     def term_url(self, term: Term) -> str:
-        return term_url(term.vocabulary, term.key)
+        return term_url(self.declaration.vocabularies[term.vocabulary], term.key)
 
 
 def build_taxonomy(content: ContentSet, territories: TerritoryIndex) -> Taxonomy:
