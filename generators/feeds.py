@@ -34,7 +34,7 @@ from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStand
 
 from .content import ContentSet, Item
 from .emit import OutputFile
-from .site import item_url, listing_url
+from .pages import item_url, listing_url
 from .taxonomy import vocabulary_url
 from .values import PARIS, DateTimeValue, PartialDate
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .content import ContentSet, Item, iter_values_of_kind
-from .site import PageSpec
+from .pages import PageSpec
 from .status import event_is_past
 from .territories import Territory, TerritoryIndex, TerritoryNotFound
 from .values import DateTimeValue, PartialDate

@@ -35,7 +35,7 @@ from .declaration import ContentType, Declaration, FieldSpec
 from .emit import OutputFile
 from .feeds import FEEDS, agenda_path, feed_paths, public_link
 from .schema import compile_declaration
-from .site import PageSpec, item_url
+from .pages import PageSpec, item_url
 from .values import Coordinates, Image, to_plain
 
 EXPORTED_TYPES = ("fiche", "acteur", "evenement", "dispositif")

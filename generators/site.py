@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import PurePosixPath
 from urllib.parse import urljoin
 
 from .content import ContentSet, Item
 from .declaration import ContentType, Declaration, FieldSpec
+from .indicators import indicators_page, key_figures
+from .pages import PageSpec, item_url, listing_url, src_uri_for
 from .newfile import KIND_HINTS, describe_field
+from .opendata import data_page
 from .related import Relations
 from .status import AID_ORDER, aid_status, chapter_key, event_is_past, project_status
 from .structured import jsonld
@@ -35,20 +37,6 @@ from .values import DateTimeValue, Name, PartialDate, Reference
 # Fields shown by dedicated components rather than in the metadata panel.
 PANEL_SKIP = frozenset({"titre", "nom", "resume", "brouillon", "slug", "image", "logo", "documents", "coordonnees", "chiffres_cles"})
 PAGE_SIZE = 30
-
-
-@dataclass(slots=True)
-class PageSpec:
-    """A page to publish; ``src_uri`` is its virtual source path."""
-
-    src_uri: str
-    url: str
-    title: str
-    template: str
-    markdown: str = ""
-    context: dict = field(default_factory=dict)
-    in_nav: bool = False
-    description: str = ""
 
 
 @dataclass(slots=True)
@@ -91,28 +79,6 @@ class Links:
         if isinstance(ref, Name):
             return ref.text
         return str(getattr(ref, "label", ref))
-
-
-def item_url(ctype: ContentType, item: Item) -> str:
-    """The item's URL path, relative to the site root, ending with "/"."""
-    if "{chemin}" in ctype.url:
-        relative = PurePosixPath(item.source).relative_to(ctype.folder).with_suffix("")
-        path = relative.as_posix()
-        if path == "index":
-            return ""
-        if path.endswith("/index"):
-            path = path[: -len("/index")]
-        return ctype.url.replace("{chemin}", path).lstrip("/")
-    return ctype.url.replace("{slug}", item.slug).lstrip("/")
-
-
-def listing_url(ctype: ContentType) -> str:
-    return ctype.url.split("{", 1)[0]
-
-
-def src_uri_for(url: str) -> str:
-    """The virtual Markdown path MkDocs maps to ``url`` with directory URLs."""
-    return "index.md" if url in ("", "/") else url.rstrip("/") + ".md"
 
 
 def panel_fields(ctype: ContentType, item: Item) -> list[FieldView]:
@@ -436,12 +402,7 @@ class SitePlanner:
         news = sorted(self.published("actualite"), key=sort_key_date, reverse=True)[:3]
         upcoming = sorted((i for i in self.published("evenement") if not event_is_past(i, self.today)), key=sort_key_date)[:3]
         sheets = sorted(self.published("fiche"), key=sort_key_date, reverse=True)[:6]
-        try:
-            from .indicators import key_figures
-        except ImportError:  # the indicators module arrives with its own issue work
-            figures = []
-        else:
-            figures = key_figures(self.content)
+        figures = key_figures(self.content, self.territories)
         return {"news": news, "upcoming": upcoming, "sheets": sheets, "figures": figures, "types": self.declaration.types}
 
 
@@ -455,20 +416,7 @@ def build_pages(content: ContentSet, today: date, site_url: str = "") -> list[Pa
 
 
 def _extra_pages(content: ContentSet, today: date) -> list[PageSpec]:
-    pages = []
-    try:
-        from .indicators import indicators_page
-    except ImportError:
-        pass
-    else:
-        pages.append(indicators_page(content, today))
-    try:
-        from .opendata import data_page
-    except ImportError:
-        pass
-    else:
-        pages.append(data_page(content))
-    return pages
+    return [indicators_page(content, today), data_page(content)]
 
 
 def contributors_guide(declaration: Declaration) -> PageSpec:
