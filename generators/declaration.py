@@ -29,7 +29,7 @@ FIELD_OPTIONS = frozenset(
     }
 )
 TYPE_OPTIONS = frozenset(
-    {"libelle", "libelle_pluriel", "description", "dossier", "url", "champ_titre", "champs", "regles"}
+    {"libelle", "libelle_pluriel", "titre_liste", "description", "dossier", "url", "champ_titre", "champs", "regles"}
 )
 TRUE_WORDS = frozenset({"true", "yes", "on", "oui", "vrai", "1"})
 
@@ -111,6 +111,7 @@ class ContentType:
     title_field: str
     fields: dict[str, FieldSpec]
     rules: list[Rule] = field(default_factory=list)
+    list_title: str = ""  # title of the type's listing page ("Agenda"); label_plural counts
 
 
 @dataclass(slots=True)
@@ -240,6 +241,7 @@ def _build_type(name: str, raw: object, common: dict, entry: RawEntry, problems:
         name=name,
         label=raw.get("libelle") or name,
         label_plural=raw.get("libelle_pluriel") or raw.get("libelle") or name,
+        list_title=raw.get("titre_liste") or raw.get("libelle_pluriel") or raw.get("libelle") or name,
         description=raw.get("description") or "",
         folder=str(raw.get("dossier") or "").strip("/"),
         url=str(raw.get("url") or ""),

@@ -249,7 +249,7 @@ class SitePlanner:
         return pages
 
     def _page(self, url: str, ctype: ContentType, template: str, context: dict) -> PageSpec:
-        return PageSpec(src_uri=src_uri_for(url), url=url, title=ctype.label_plural, template=template, context=context, in_nav=True, description=ctype.description)
+        return PageSpec(src_uri=src_uri_for(url), url=url, title=ctype.list_title, template=template, context=context, in_nav=True, description=ctype.description)
 
     def _paginated(self, base: str, ctype: ContentType, items: list[Item], context: dict) -> list[PageSpec]:
         chunks = [items[i : i + PAGE_SIZE] for i in range(0, len(items), PAGE_SIZE)] or [[]]
@@ -265,7 +265,7 @@ class SitePlanner:
                 "first_index": (number - 1) * PAGE_SIZE + 1,
                 "last_index": (number - 1) * PAGE_SIZE + len(chunk),
             }
-            title = ctype.label_plural if number == 1 else f"{ctype.label_plural} — page {number}"
+            title = ctype.list_title if number == 1 else f"{ctype.list_title} — page {number}"
             pages.append(
                 PageSpec(
                     src_uri=src_uri_for(url), url=url, title=title, template="portail/listing.html",
