@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test serve validate validate-github lock bench clean
+.PHONY: build test system serve validate validate-github lock bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,12 @@ $(STAMP): requirements.lock pyproject.toml
 build: $(STAMP)
 	$(BIN)/portail build
 
+## system: what the browser and HTML tests need (Chromium, Java, axe-core, vnu); idempotent
+system:
+	bash scripts/setup_system.sh
+
 ## test: run every test
-test: $(STAMP)
+test: $(STAMP) system
 	$(BIN)/python -m pytest -n 2 tests
 
 ## serve: preview the site with live reload on http://127.0.0.1:8000

@@ -23,12 +23,21 @@ from .content import ContentSet, Validator
 from .declaration import DeclarationError, load_declaration
 from .formatting import FILTERS
 from .emit import write_outputs
+from .search import SearchIndexError, index_site
 from .site import PageSpec, build_outputs, build_pages
 from .values import FileRef, Image
 
 log = get_plugin_logger("portail")
 
 TODAY_ENV = "PORTAIL_DATE"
+
+# mkdocs-material's base.html puts autocomplete="off" on two checkboxes, which
+# HTML allows on text-like inputs only. tests/test_build.py fails if the theme
+# stops writing them, so this table is dropped when no longer needed.
+THEME_MARKUP_FIXES = (
+    ('type="checkbox" id="__drawer" autocomplete="off"', 'type="checkbox" id="__drawer"'),
+    ('type="checkbox" id="__search" autocomplete="off"', 'type="checkbox" id="__search"'),
+)
 
 
 class PortailConfig(Config):
@@ -121,10 +130,23 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         return env
 
     def on_post_build(self, config):
-        """Priority 0. Write feeds, calendars and exports beside the pages."""
+        """Priority 0. Write feeds, calendars and exports beside the pages, then index the site for search."""
         if self.content is not None:
             outputs = build_outputs(self.content, self.today, config.site_url or "", config.site_name)
             write_outputs(Path(config.site_dir), outputs)
+            try:
+                index_site(Path(config.site_dir))
+            except SearchIndexError as error:
+                raise PluginError(f"index de recherche : {error}") from None
+
+    def on_post_page(self, output, page, config):
+        """Priority 0. Remove the few attributes of the theme's fixed markup that
+        the Nu HTML Checker rejects (exact strings; see THEME_MARKUP_FIXES)."""
+        return _fix_theme_markup(output)
+
+    def on_post_template(self, output_content, template_name, config):
+        """Priority 0. The same for static templates such as 404.html."""
+        return _fix_theme_markup(output_content)
 
     def on_page_context(self, context, page, config, nav):
         """Priority 0. Hand the page's data to its template."""
@@ -134,6 +156,12 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             if spec.description and not page.meta.get("description"):
                 page.meta["description"] = spec.description
         return context
+
+
+def _fix_theme_markup(html: str) -> str:
+    for wrong, right in THEME_MARKUP_FIXES:
+        html = html.replace(wrong, right)
+    return html
 
 
 def _page_source(spec: PageSpec) -> str:

@@ -283,3 +283,12 @@ def test_every_page_has_canonical_and_social_meta(site):
 def test_sitemap_lists_item_pages(site):
     sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
     assert "https://reseau-economie-circulaire.example.org/fiches/eit-thur-doller/" in sitemap
+
+
+def test_theme_markup_fixes_still_apply():
+    """Each fix in THEME_MARKUP_FIXES targets markup the theme still writes."""
+    from generators.plugin import THEME_MARKUP_FIXES
+
+    base = (Path(__import__("material").__file__).parent / "templates" / "base.html").read_text(encoding="utf-8")
+    for wrong, _ in THEME_MARKUP_FIXES:
+        assert wrong in base, f"mkdocs-material no longer writes {wrong!r}: drop the fix"
