@@ -16,6 +16,7 @@ from typing import Iterator
 
 from .declaration import ContentType, Declaration, FieldSpec
 from .fields import TRUE_WORDS, FieldContext, SLUG_RE, closest_key, slugify
+from .images import check_entry_images
 from .problems import Problem, make_problem, sort_problems
 from .schema import CompiledType, compile_declaration
 from .source import FieldPath, RawEntry, format_path, read_entry
@@ -181,6 +182,7 @@ class Validator:
         if values is None:
             values = self._partial_values(entry, compiled, ctx, errors)
         problems.extend(self._check_rules(entry, ctype, values))
+        problems.extend(check_entry_images(entry, iter_values_of_kind(ctype.fields, values, "image"), ctx))
         slug = str(values.get("slug") or slugify(path.stem))
         summary = Summary(
             type=ctype.name,

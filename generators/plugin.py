@@ -19,9 +19,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 
+from .cards import social_cards
 from .content import ContentSet, Validator
 from .declaration import DeclarationError, load_declaration
 from .formatting import FILTERS
+from .images import ImageSet, prepare_images
+from .markdown_images import BodyImagesExtension
 from .emit import write_outputs
 from .search import SearchIndexError, index_site
 from .site import PageSpec, build_outputs, build_pages
@@ -70,11 +73,17 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             self.today = date.fromisoformat(text) if text else date.today()
         except ValueError:
             raise PluginError(f"date du jour invalide « {text} » (attendu : AAAA-MM-JJ)") from None
+        # Images of Markdown bodies become <picture> (markdown_images.py); the
+        # extension learns each build's processed images in on_files.
+        self.images: ImageSet | None = None
+        self.body_images = BodyImagesExtension(config.theme)
+        config.markdown_extensions.append(self.body_images)
         return config
 
     def on_files(self, files: Files, config) -> Files:
         """Priority 0. Validate all content (stop on any problem), then swap the
-        editors' files for generated pages and add the files they attach."""
+        editors' files for generated pages, process images and social cards
+        (stop on a bad image) and add the files they attach."""
         content = self.validator.load()
         if content.problems:
             for problem in content.problems:
@@ -104,7 +113,36 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                     inclusion=InclusionLevel.INCLUDED if spec.in_nav else InclusionLevel.NOT_IN_NAV,
                 )
             )
-        for path in sorted(_attached_files(content)):
+        # Images: decoded in full, variants and social cards from .cache/images/
+        # (images.py, cards.py); a bad image stops the build like a bad field.
+        self.images = prepare_images(
+            content, docs_dir=docs_dir, cards=social_cards(content, config.site_name, config.site_description or "")
+        )
+        if self.images.problems:
+            for problem in self.images.problems:
+                log.error(problem.format_text())
+            raise PluginError(
+                f"{len(self.images.problems)} problème(s) d'images : rien n'a été publié. "
+                "Corrigez-les puis relancez la construction."
+            )
+        log.info(
+            f"images : {self.images.processed} traitée(s), {self.images.drawn} carte(s) de partage dessinée(s), "
+            f"{self.images.reused} reprise(s) du cache"
+        )
+        replaced = self.images.replaced_sources()  # originals keep their EXIF/GPS: only variants are published
+        replaced_files = {str((root / path).resolve()) for path in replaced}
+        for file in list(files):
+            if file.abs_src_path and str(Path(file.abs_src_path).resolve()) in replaced_files:
+                files.remove(file)
+        for uri, path in self.images.published_files():
+            if files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, abs_src_path=str(path)))
+        page_items = {src_uri: spec.context.get("item") for src_uri, spec in self.pages.items()}
+        images = self.images
+        self.body_images.use(
+            lambda file: images.for_page(file.src_uri, file.url, page_items[file.src_uri]) if page_items.get(file.src_uri) else None
+        )
+        for path in sorted(_attached_files(content) - replaced):
             absolute = root / path
             uri = _public_path(absolute, docs_dir, path)
             if files.get_file_from_path(uri) is None:
@@ -155,6 +193,10 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             context["portail"] = spec.context
             if spec.description and not page.meta.get("description"):
                 page.meta["description"] = spec.description
+        if self.images is not None:  # pictures relative to this page, and its social card
+            item = spec.context.get("item") if spec is not None else None
+            context["portail_images"] = self.images.for_page(page.file.src_uri, page.url, item)
+            context["portail_social"] = self.images.social(item, config.site_url or "")
         return context
 
 

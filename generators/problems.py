@@ -97,6 +97,44 @@ CATALOGUE: dict[str, tuple[str, str | None]] = {
     ),
     "path_outside_repo": ("le chemin « {value} » sort du dépôt", "placez le fichier dans le dépôt et donnez un chemin relatif"),
     "missing_file": ("fichier introuvable « {value} »", "{hint}"),
+    # Images (images.py): headers checked while validating, decoded in full while building
+    "not_an_image": (
+        "le fichier « {value} » n'est pas une image lisible",
+        "enregistrez-la en JPEG, PNG ou WebP (une photo HEIC d'iPhone s'exporte en JPEG depuis l'application Photos)",
+    ),
+    "unsupported_image_format": (
+        "le format {format} de l'image « {value} » n'est pas pris en charge",
+        "enregistrez-la en JPEG, PNG, WebP, GIF ou SVG",
+    ),
+    "corrupt_image": (
+        "l'image « {value} » est tronquée ou abîmée",
+        "le fichier semble incomplet : ré-exportez-le depuis l'original ou copiez-le de nouveau",
+    ),
+    "image_too_heavy": (
+        "l'image « {value} » pèse {size}, plus que la limite de {max}",
+        "réduisez-la avant de l'ajouter : 2 000 pixels de large suffisent pour le web",
+    ),
+    "image_too_many_pixels": (
+        "l'image « {value} » est trop grande ({pixels}, {max} au plus)",
+        "réduisez-la avant de l'ajouter : 2 000 pixels de large suffisent pour le web",
+    ),
+    "invalid_svg": (
+        "l'image SVG « {value} » est illisible : {detail}",
+        "ré-exportez-la depuis votre logiciel de dessin, ou fournissez-la en PNG",
+    ),
+    "unsafe_svg": (
+        "l'image SVG « {value} » contient {detail}, refusé pour la sécurité des lecteurs",
+        "ré-exportez-la en « SVG simple », sans script ni interactivité, ou fournissez-la en PNG",
+    ),
+    "svg_external_reference": (
+        "l'image SVG « {value} » fait appel à une ressource extérieure « {target} »",
+        "une image publiée ne doit rien charger d'ailleurs : incorporez l'élément dans le SVG ou fournissez-la en PNG",
+    ),
+    "missing_body_alt": (
+        "l'image « {src} » du texte n'a pas de texte alternatif",
+        "décrivez ce qu'elle montre entre les crochets : ![description]({src}) ; "
+        "si elle est purement décorative, écrivez {{: .decoratif }} juste après",
+    ),
     "invalid_value": ("valeur invalide : {detail}", None),
     "rule_one_of": ("renseignez au moins l'un des champs {fields}", None),
     # Across files

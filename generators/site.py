@@ -20,6 +20,7 @@ from .pages import PageSpec, item_url, listing_url, src_uri_for
 from .newfile import KIND_HINTS, describe_field
 from .opendata import data_page
 from .related import Relations
+from .search import search_metadata, search_page
 from .status import AID_ORDER, aid_status, chapter_key, event_is_past, project_status
 from .structured import jsonld
 from .taxonomy import (
@@ -145,6 +146,7 @@ class SitePlanner:
                 "fields": panel_fields(ctype, item),
                 "listing_url": listing_url(ctype),
                 "jsonld": jsonld(item, urljoin(self.site_url, url), self.site_url, self.links),
+                "search": search_metadata(item, ctype, self.declaration, self.territories, self.today),
             }
             context.update(self._type_context(item))
             pages.append(
@@ -416,7 +418,7 @@ def build_pages(content: ContentSet, today: date, site_url: str = "") -> list[Pa
 
 
 def _extra_pages(content: ContentSet, today: date) -> list[PageSpec]:
-    return [indicators_page(content, today), data_page(content)]
+    return [indicators_page(content, today), data_page(content), search_page(content)]
 
 
 def contributors_guide(declaration: Declaration) -> PageSpec:

@@ -1,0 +1,266 @@
+// Search page (/recherche/): starts Pagefind's UI in French and keeps the
+// query and the filters in the address, ?q=...&filtre=Nom:valeur, so that a
+// search can be shared and Back returns to the previous one. Pagefind's
+// files come from this site only (pagefind/, written at build time).
+// On the listings of a type, it also adds a filter of that type's items.
+(() => {
+  "use strict";
+
+  const QUERY = "q";
+  const FILTER = "filtre";
+  // A pause longer than this between two searches makes a new history entry;
+  // quicker changes (typing) replace the current one.
+  const NEW_ENTRY_AFTER_MS = 1500;
+  // Metadata keys Pagefind's UI reads itself; the other lower-case keys
+  // (resume...) are for scripts, and capitalised ones are shown as tags.
+  const UI_KEYS = new Set(["title", "image", "image_alt", "url"]);
+
+  /** The search in an address: {q: "...", filters: {Nom: ["valeur", ...]}}. */
+  function readState(search) {
+    const params = new URLSearchParams(search);
+    const filters = {};
+    for (const entry of params.getAll(FILTER)) {
+      const cut = entry.indexOf(":");
+      if (cut > 0 && cut < entry.length - 1) {
+        (filters[entry.slice(0, cut)] ||= []).push(entry.slice(cut + 1));
+      }
+    }
+    return { q: (params.get(QUERY) || "").trim(), filters };
+  }
+
+  /** The query string of a search; filters sorted so that equal searches give equal addresses. */
+  function writeState(state) {
+    const params = new URLSearchParams();
+    if (state.q) params.set(QUERY, state.q);
+    for (const name of Object.keys(state.filters).sort()) {
+      for (const value of [...state.filters[name]].sort()) params.append(FILTER, `${name}:${value}`);
+    }
+    const text = params.toString();
+    return text ? `?${text}` : "";
+  }
+
+  function checkedFilters(container) {
+    const filters = {};
+    container.querySelectorAll(".pagefind-ui__filter-checkbox:checked").forEach((box) => {
+      (filters[box.name] ||= []).push(box.value);
+    });
+    return filters;
+  }
+
+  // Tags under a result: what it is and where first, its status last.
+  const tagRank = (key) => (key === "Type" ? 0 : key.startsWith("Territoire") ? 1 : key === "Statut" ? 3 : 2);
+
+  /** French punctuation for the "Name: value" tags Pagefind's UI prints, and image URLs. */
+  function resultShaper() {
+    return (data) => {
+      const meta = {};
+      for (const [key, value] of Object.entries(data.meta || {})) {
+        if (UI_KEYS.has(key)) meta[key] = value;
+      }
+      // Images are written relative to their page.
+      if (meta.image) meta.image = new URL(meta.image, new URL(data.url, window.location.href)).pathname;
+      const tags = Object.entries(data.meta || {}).filter(([key]) => !UI_KEYS.has(key) && /^\p{Lu}/u.test(key));
+      tags.sort(([a], [b]) => tagRank(a) - tagRank(b));
+      for (const [key, value] of tags) meta[`${key}\u00a0`] = value;
+      if (!data.excerpt && data.meta && data.meta.resume) data.excerpt = data.meta.resume;
+      data.meta = meta;
+      return data;
+    };
+  }
+
+  function start(element) {
+    const siteRoot = new URL(element.dataset.siteRoot || "./", window.location.href);
+    const mount = element.querySelector("#portail-search-ui");
+    const status = element.querySelector("#portail-search-status");
+    const translationsNode = document.getElementById("portail-search-translations");
+    const translations = translationsNode ? JSON.parse(translationsNode.textContent) : {};
+    const openFilters = JSON.parse(element.dataset.openFilters || "[]");
+    const initial = readState(window.location.search);
+    let state = initial;
+    let lastChange = 0;
+
+    const sync = (next, mode) => {
+      state = next;
+      const search = writeState(state);
+      if (search === window.location.search) return;
+      const url = `${window.location.pathname}${search}${window.location.hash}`;
+      const now = Date.now();
+      if (mode === "push" || (mode === "auto" && now - lastChange > NEW_ENTRY_AFTER_MS)) {
+        window.history.pushState(null, "", url);
+      } else {
+        window.history.replaceState(null, "", url);
+      }
+      lastChange = now;
+    };
+
+    // Pagefind's UI loads the filter list while it runs its first search;
+    // on a busy machine the two race and the panel misses some filters.
+    // Loading the filters first (the UI then reuses the same module and its
+    // loaded files) avoids that.
+    const ready = import(new URL("pagefind/pagefind.js", siteRoot).href)
+      .then(async (pagefind) => {
+        await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 30 });
+        await pagefind.filters();
+      })
+      .catch(() => undefined);
+
+    const ui = new window.PagefindUI({
+      element: mount,
+      bundlePath: new URL("pagefind/", siteRoot).pathname,
+      baseUrl: siteRoot.pathname,
+      translations,
+      showImages: true,
+      showSubResults: false,
+      showEmptyFilters: false,
+      openFilters,
+      pageSize: 10,
+      excerptLength: 30,
+      resetStyles: true,
+      autofocus: !initial.q,
+      processResult: resultShaper(),
+      processTerm: (term) => {
+        sync({ q: term.trim(), filters: state.filters }, "auto");
+        return term;
+      },
+    });
+
+    const input = () => mount.querySelector(".pagefind-ui__search-input");
+
+    const apply = (target) => {
+      state = target;
+      ui.triggerFilters(target.filters);
+      if (target.q) {
+        ui.triggerSearch(target.q);
+      } else if (input()) {
+        input().value = "";
+        input().dispatchEvent(new Event("input", { bubbles: true }));
+      }
+      const header = document.getElementById("portail-header-q");
+      if (header) header.value = target.q;
+    };
+
+    // Filters are checkboxes of Pagefind's UI: read them once it has updated.
+    mount.addEventListener("change", (event) => {
+      if (event.target.matches(".pagefind-ui__filter-checkbox")) {
+        sync({ q: state.q, filters: checkedFilters(mount) }, "push");
+      }
+    });
+    mount.addEventListener("input", (event) => {
+      if (event.target.matches(".pagefind-ui__search-input") && !event.target.value.trim()) {
+        sync({ q: "", filters: state.filters }, "replace");
+      }
+    });
+    window.addEventListener("popstate", () => apply(readState(window.location.search)));
+
+    // Pagefind's result count is not announced: repeat it in a live region.
+    if (status) {
+      let timer = null;
+      new MutationObserver(() => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const message = mount.querySelector(".pagefind-ui__message");
+          const text = message ? message.textContent.trim() : "";
+          if (status.textContent !== text) status.textContent = text;
+        }, 500);
+      }).observe(mount, { childList: true, subtree: true, characterData: true });
+    }
+
+    if (initial.q || Object.keys(initial.filters).length) ready.then(() => apply(initial));
+  }
+
+  // -- listings: filter the type's items as you type ------------------------
+  // The header form says which type a listing shows; the static list stays
+  // the page's content (and what works without JavaScript), hidden while a
+  // query narrows it. Pagefind is loaded on the first focus only.
+
+  const LISTING_LIMIT = 30;
+
+  function make(tag, attributes = {}, text = "") {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function enhanceListing(form) {
+    const content = document.querySelector(".md-content__inner");
+    const anchor = content && (content.querySelector(":scope > .portail-lead") || content.querySelector(":scope > h1"));
+    if (!anchor) return;
+    const siteRoot = new URL("../", form.action);
+    const filter = { [form.dataset.listingFilter]: form.dataset.listingValue };
+    const box = make("div", { class: "portail-listing-search" });
+    const label = make("label", { for: "portail-listing-q" }, `Filtrer les ${form.dataset.listingLabel}`);
+    const input = make("input", { id: "portail-listing-q", type: "search", autocomplete: "off", enterkeyhint: "search", placeholder: "Un mot, un lieu, une thématique…" });
+    const status = make("p", { class: "portail-listing-search__status", role: "status", "aria-live": "polite" });
+    const list = make("ul", { class: "portail-cards portail-listing-search__results" });
+    const more = make("p", { class: "portail-listing-search__more" });
+    box.append(label, input, status, list, more);
+    anchor.after(box);
+    const page = [];
+    for (let node = box.nextElementSibling; node; node = node.nextElementSibling) page.push(node);
+
+    let pagefind = null;
+    const load = () =>
+      (pagefind ||= import(new URL("pagefind/pagefind.js", siteRoot).href).then(async (module) => {
+        await module.options({ baseUrl: siteRoot.pathname, excerptLength: 20 });
+        return module;
+      }));
+    const show = (narrowed) => page.forEach((node) => { node.hidden = narrowed; });
+
+    let latest = 0;
+    const run = async () => {
+      const query = input.value.trim();
+      const runId = ++latest;
+      if (!query) {
+        show(false);
+        list.replaceChildren();
+        status.textContent = "";
+        more.replaceChildren();
+        return;
+      }
+      const found = await (await load()).search(query, { filters: filter });
+      const data = await Promise.all(found.results.slice(0, LISTING_LIMIT).map((r) => r.data()));
+      if (runId !== latest) return;
+      show(true);
+      list.replaceChildren(...data.map((d) => {
+        const item = make("li", { class: "portail-card" });
+        const title = make("p", { class: "portail-card__title" });
+        title.append(make("a", { href: d.url }, d.meta.title || d.url));
+        item.append(title);
+        if (d.meta.resume) item.append(make("p", { class: "portail-card__summary" }, d.meta.resume));
+        return item;
+      }));
+      const count = found.results.length;
+      status.textContent = count === 0
+        ? `Aucun résultat pour «\u00a0${query}\u00a0».`
+        : `${count} résultat${count > 1 ? "s" : ""} pour «\u00a0${query}\u00a0»${count > LISTING_LIMIT ? ` (les ${LISTING_LIMIT} premiers)` : ""}.`;
+      const everywhere = new URL(form.action);
+      everywhere.search = writeState({ q: query, filters: { [form.dataset.listingFilter]: [form.dataset.listingValue] } });
+      more.replaceChildren(make("a", { href: everywhere.href }, "Affiner dans la recherche, avec les filtres"));
+    };
+    let timer = null;
+    input.addEventListener("focus", load, { once: true });
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(run, 250);
+    });
+  }
+
+  function init() {
+    const listing = document.querySelector(".portail-header-search[data-listing-filter]");
+    if (listing) enhanceListing(listing);
+    const element = document.querySelector("[data-portail-search]");
+    if (!element) return;
+    if (typeof window.PagefindUI !== "function") {
+      const note = document.createElement("p");
+      note.textContent = "Le moteur de recherche n'a pas pu être chargé. Rechargez la page ou parcourez les rubriques du menu.";
+      element.prepend(note);
+      return;
+    }
+    start(element);
+  }
+
+  // This script is deferred, and so is Pagefind's UI after it: both have run
+  // by DOMContentLoaded.
+  document.addEventListener("DOMContentLoaded", init);
+})();
