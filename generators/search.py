@@ -202,6 +202,42 @@ def pagefind_key(name: str) -> str:
     return " ".join(name.split())
 
 
+# -- a listing's own filters ------------------------------------------------------
+
+# Filters shown first on a listing; vocabularies follow, by name.
+LISTING_FACET_ORDER = (STATUS_FILTER, REGION_FILTER, DEPARTEMENT_FILTER, YEAR_FILTER)
+
+
+def listing_facets(metadata: list[dict]) -> list[dict]:
+    """The filters a listing can be narrowed by, from its items' search metadata.
+
+    ``metadata`` holds what ``search_metadata`` gave for each item of the
+    listing. Returns ``[{"name": filter, "values": [[value, count], ...]}]``
+    for every filter (the content type aside) that splits the items, that is
+    has at least two values; values in French reading order, years newest
+    first. search.js turns them into selects that narrow the listing through
+    Pagefind with the same names and values as the search page.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for entry in metadata:
+        for name, value in entry["filters"]:
+            if name != TYPE_FILTER:
+                values = counts.setdefault(name, {})
+                values[value] = values.get(value, 0) + 1
+    facets = []
+    for name, values in counts.items():
+        if len(values) < 2:
+            continue
+        if name == YEAR_FILTER:
+            ordered = sorted(values.items(), reverse=True)
+        else:
+            ordered = sorted(values.items(), key=lambda v: (_sort_text(v[0]), v[0]))
+        facets.append({"name": name, "values": [[value, count] for value, count in ordered]})
+    rank = {name: number for number, name in enumerate(LISTING_FACET_ORDER)}
+    facets.sort(key=lambda f: (rank.get(f["name"], len(rank)), _sort_text(f["name"])))
+    return facets
+
+
 # -- the search page ----------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from .pages import PageSpec, item_url, listing_url, src_uri_for
 from .newfile import KIND_HINTS, describe_field
 from .opendata import data_page
 from .related import Relations
-from .search import search_metadata, search_page
+from .search import listing_facets, search_metadata, search_page
 from .status import AID_ORDER, aid_status, chapter_key, event_is_past, project_status
 from .structured import jsonld
 from .taxonomy import (
@@ -120,6 +120,15 @@ class SitePlanner:
         self.taxonomy = build_taxonomy(content, self.territories)
         self.links = Links(content, self.taxonomy)
         self.relations = Relations(content, self.taxonomy)
+        self._search: dict[tuple[str, str], dict] = {}
+
+    def search_of(self, item: Item) -> dict:
+        """An item's search metadata (filters...), computed once per build."""
+        key = (item.type, item.slug)
+        if key not in self._search:
+            ctype = self.declaration.types[item.type]
+            self._search[key] = search_metadata(item, ctype, self.declaration, self.territories, self.today)
+        return self._search[key]
 
     def published(self, type_name: str) -> list[Item]:
         return self.content.of_type(type_name)
@@ -146,7 +155,7 @@ class SitePlanner:
                 "fields": panel_fields(ctype, item),
                 "listing_url": listing_url(ctype),
                 "jsonld": jsonld(item, urljoin(self.site_url, url), self.site_url, self.links),
-                "search": search_metadata(item, ctype, self.declaration, self.territories, self.today),
+                "search": self.search_of(item),
             }
             context.update(self._type_context(item))
             pages.append(
@@ -230,7 +239,12 @@ class SitePlanner:
                 continue
             items = self.published(ctype.name)
             base = listing_url(ctype)
-            context = {**self.common(), "ctype": ctype, "total": len(items)}
+            context = {
+                **self.common(),
+                "ctype": ctype,
+                "total": len(items),
+                "search_facets": listing_facets([self.search_of(i) for i in items]),
+            }
             if ctype.name == "evenement":
                 pages.append(self._page(base, ctype, "portail/agenda.html", {**context, **self._agenda(items)}))
             elif ctype.name == "ressource":

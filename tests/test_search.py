@@ -29,6 +29,7 @@ from generators.search import (
     TYPE_FILTER,
     YEAR_FILTER,
     index_site,
+    listing_facets,
     pagefind_key,
     search_metadata,
     stabilise_bundle,
@@ -126,6 +127,23 @@ def test_a_commune_gives_its_department_and_region(content, territories):
     assert (REGION_FILTER, territories.region(commune.region).name) in filters
     assert (TYPE_FILTER, "Acteur") in filters
     assert ("Types d'acteurs", actor.data["type"].label) in filters
+
+
+def test_listing_facets_count_the_items_that_have_each_value(content, territories):
+    sheets = content.of_type("fiche")
+    facets = {f["name"]: dict(f["values"]) for f in listing_facets([metadata(content, territories, i) for i in sheets])}
+    assert TYPE_FILTER not in facets
+    region = territories.region(REGION).name
+    taxonomy = build_taxonomy(content, territories)
+    assert facets[REGION_FILTER][region] == len([i for i in taxonomy.by_region[REGION] if i.type == "fiche"])
+    themes = content.declaration.vocabularies[THEME[0]]
+    label = themes.terms[THEME[1]].label
+    assert facets[themes.label][label] == len([i for i in taxonomy.by_term[THEME] if i.type == "fiche"])
+    years = list(facets[YEAR_FILTER])
+    assert years == sorted(years, reverse=True)
+    # A filter with one value does not split the listing: not offered.
+    one = [{"filters": [(TYPE_FILTER, "Fiche"), ("Statut", "En cours"), ("Région", r)]} for r in ("A", "B")]
+    assert [f["name"] for f in listing_facets(one)] == [REGION_FILTER]
 
 
 def test_statuses_depend_on_the_build_date(content, territories):
@@ -416,6 +434,40 @@ def test_ui_filters_narrow_results_and_round_trip_in_the_url(page, site_origin, 
     assert not page.failures, page.failures
 
 
+def test_results_sort_by_date_newest_first_and_the_order_is_kept_in_the_url(page, site_origin, content, territories):
+    dates = {}
+    for item in indexed_items(content):
+        sort = dict(metadata(content, territories, item)["sort"])
+        if "date" in sort:
+            dates[url_of(content, item)] = sort["date"]
+    open_search(page, site_origin, "compostage")
+    relevant = shown_urls(page)
+    sorter = page.locator("#portail-search-sort")
+    assert sorter.is_visible()
+    before = message(page)
+    sorter.select_option("date")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('tri') === 'date'")
+    page.wait_for_function(WAIT_RESULTS)
+    shown = shown_urls(page)
+    assert shown, before
+    assert set(shown) == {url for url in relevant if url in dates}  # dated results only
+    assert [dates[url] for url in shown] == sorted((dates[url] for url in shown), reverse=True)
+    assert shown != [url for url in relevant if url in dates]  # the order did change
+    # The address alone gives the same order; Back returns to relevance.
+    shared = page.context.new_page()
+    shared.goto(page.url)
+    shared.wait_for_function(WAIT_RESULTS)
+    assert shown_urls(shared) == shown
+    assert shared.locator("#portail-search-sort").input_value() == "date"
+    shared.close()
+    page.go_back()
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('tri')")
+    page.wait_for_function(WAIT_RESULTS)
+    assert page.locator("#portail-search-sort").input_value() == ""
+    assert shown_urls(page) == relevant
+    assert not page.failures, page.failures
+
+
 def test_nonsense_query_says_so_in_french(page, site_origin):
     open_search(page, site_origin, "xqzwvkj")
     message = page.locator(".pagefind-ui__message").inner_text()
@@ -480,6 +532,40 @@ def test_a_listing_filters_its_own_items_as_you_type(page, site_origin, content,
     assert shown == expected, status.inner_text()
     assert not static.is_visible()
     page.locator("#portail-listing-q").fill("")
+    page.wait_for_function("() => document.querySelector('.portail-listing-search__status').textContent === ''")
+    assert static.is_visible()
+    assert not page.failures, page.failures
+
+
+@pytest.mark.parametrize("listing, type_name", [("fiches/", "fiche"), ("agenda/", "evenement"), ("annuaire/", "acteur")])
+def test_a_listing_narrows_by_its_own_facets(page, site_origin, content, territories, listing, type_name):
+    """Region (and theme, where the type has it) selects show the exact items."""
+    taxonomy = build_taxonomy(content, territories)
+    region = territories.region(REGION)
+    page.goto(f"{site_origin}/{listing}")
+    static = page.locator(".md-content__inner > .portail-listing-search ~ *").first
+    select = page.locator(f'select[data-filter="{REGION_FILTER}"]')
+    expected = {url_of(content, i) for i in taxonomy.by_region[REGION] if i.type == type_name and not i.draft}
+    assert expected
+    option = select.locator("option", has_text=re.compile(f"^{re.escape(region.name)} \\("))
+    assert option.inner_text() == f"{region.name} ({len(expected)})"
+    select.select_option(region.name)
+    page.wait_for_function("() => /résultat/.test(document.querySelector('.portail-listing-search__status').textContent)")
+    shown = set(page.eval_on_selector_all(".portail-listing-search__results a", "links => links.map(a => a.getAttribute('href'))"))
+    assert shown == expected
+    assert not static.is_visible()
+    # With a word as well, the results are those of both.
+    page.locator("#portail-listing-q").fill("déchets")
+    label = content.declaration.types[type_name].label
+    both = api(page, "déchets", {TYPE_FILTER: label, REGION_FILTER: region.name})
+    page.wait_for_function("() => /déchets/.test(document.querySelector('.portail-listing-search__status').textContent)")
+    shown = set(page.eval_on_selector_all(".portail-listing-search__results a", "links => links.map(a => a.getAttribute('href'))"))
+    assert shown == both and shown <= expected
+    more = page.locator(".portail-listing-search__more a").get_attribute("href")
+    assert parse_qs(urlsplit(more).query)["filtre"] == sorted([f"{REGION_FILTER}:{region.name}", f"{TYPE_FILTER}:{label}"])
+    # Back to "Tous" and no word: the static listing again.
+    page.locator("#portail-listing-q").fill("")
+    select.select_option("")
     page.wait_for_function("() => document.querySelector('.portail-listing-search__status').textContent === ''")
     assert static.is_visible()
     assert not page.failures, page.failures

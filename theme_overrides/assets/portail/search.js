@@ -8,6 +8,10 @@
 
   const QUERY = "q";
   const FILTER = "filtre";
+  // ?tri=date: newest first, by the items' data-pagefind-sort="date" (Pagefind
+  // leaves out the pages without a date, such as the directory's actors).
+  const SORT = "tri";
+  const SORTS = { date: { date: "desc" } };
   // A pause longer than this between two searches makes a new history entry;
   // quicker changes (typing) replace the current one.
   const NEW_ENTRY_AFTER_MS = 1500;
@@ -25,7 +29,8 @@
         (filters[entry.slice(0, cut)] ||= []).push(entry.slice(cut + 1));
       }
     }
-    return { q: (params.get(QUERY) || "").trim(), filters };
+    const sort = params.get(SORT) || "";
+    return { q: (params.get(QUERY) || "").trim(), filters, sort: sort in SORTS ? sort : "" };
   }
 
   /** The query string of a search; filters sorted so that equal searches give equal addresses. */
@@ -35,6 +40,7 @@
     for (const name of Object.keys(state.filters).sort()) {
       for (const value of [...state.filters[name]].sort()) params.append(FILTER, `${name}:${value}`);
     }
+    if (state.sort) params.set(SORT, state.sort);
     const text = params.toString();
     return text ? `?${text}` : "";
   }
@@ -104,8 +110,9 @@
       })
       .catch(() => undefined);
 
-    const ui = new window.PagefindUI({
+    const makeUI = (sort) => new window.PagefindUI({
       element: mount,
+      sort: SORTS[sort] || undefined,
       bundlePath: new URL("pagefind/", siteRoot).pathname,
       baseUrl: siteRoot.pathname,
       translations,
@@ -119,14 +126,38 @@
       autofocus: !initial.q,
       processResult: resultShaper(),
       processTerm: (term) => {
-        sync({ q: term.trim(), filters: state.filters }, "auto");
+        sync({ ...state, q: term.trim() }, "auto");
         return term;
       },
     });
+    let ui = makeUI(initial.sort);
 
     const input = () => mount.querySelector(".pagefind-ui__search-input");
 
+    // Pagefind's UI takes its sort order when it starts: a new order starts a new UI.
+    const sorter = element.querySelector("#portail-search-sort");
+    const resort = (sort) => {
+      if (ui.sort === sort) return;
+      ui.destroy();
+      mount.replaceChildren();
+      ui = makeUI(sort);
+      ui.sort = sort;
+    };
+    ui.sort = initial.sort;
+    if (sorter) {
+      sorter.value = initial.sort;
+      sorter.closest("[hidden]")?.removeAttribute("hidden");
+      sorter.addEventListener("change", () => {
+        const next = { ...state, sort: sorter.value in SORTS ? sorter.value : "" };
+        sync(next, "push");
+        resort(next.sort);
+        apply(next);
+      });
+    }
+
     const apply = (target) => {
+      if (sorter && sorter.value !== target.sort) sorter.value = target.sort;
+      resort(target.sort);
       state = target;
       ui.triggerFilters(target.filters);
       if (target.q) {
@@ -142,12 +173,12 @@
     // Filters are checkboxes of Pagefind's UI: read them once it has updated.
     mount.addEventListener("change", (event) => {
       if (event.target.matches(".pagefind-ui__filter-checkbox")) {
-        sync({ q: state.q, filters: checkedFilters(mount) }, "push");
+        sync({ ...state, filters: checkedFilters(mount) }, "push");
       }
     });
     mount.addEventListener("input", (event) => {
       if (event.target.matches(".pagefind-ui__search-input") && !event.target.value.trim()) {
-        sync({ q: "", filters: state.filters }, "replace");
+        sync({ ...state, q: "" }, "replace");
       }
     });
     window.addEventListener("popstate", () => apply(readState(window.location.search)));
@@ -194,7 +225,27 @@
     const status = make("p", { class: "portail-listing-search__status", role: "status", "aria-live": "polite" });
     const list = make("ul", { class: "portail-cards portail-listing-search__results" });
     const more = make("p", { class: "portail-listing-search__more" });
-    box.append(label, input, status, list, more);
+    // The filters that split this listing's items, with their counts, as
+    // selects (the same names and values as the search page's panel).
+    const facets = JSON.parse(form.dataset.listingFacets || "[]");
+    const selects = [];
+    box.append(label, input);
+    if (facets.length) {
+      const fieldset = make("fieldset", { class: "portail-listing-search__facets" });
+      fieldset.append(make("legend", {}, "Affiner la liste"));
+      facets.forEach((facet, number) => {
+        const id = `portail-listing-facet-${number + 1}`;
+        const field = make("div", { class: "portail-listing-search__facet" });
+        const select = make("select", { id, "data-filter": facet.name });
+        select.append(make("option", { value: "" }, "Tous"));
+        for (const [value, count] of facet.values) select.append(make("option", { value }, `${value} (${count})`));
+        field.append(make("label", { for: id }, facet.name), select);
+        fieldset.append(field);
+        selects.push(select);
+      });
+      box.append(fieldset);
+    }
+    box.append(status, list, more);
     anchor.after(box);
     const page = [];
     for (let node = box.nextElementSibling; node; node = node.nextElementSibling) page.push(node);
@@ -207,18 +258,25 @@
       }));
     const show = (narrowed) => page.forEach((node) => { node.hidden = narrowed; });
 
+    const chosen = () => {
+      const filters = {};
+      for (const select of selects) if (select.value) filters[select.dataset.filter] = select.value;
+      return filters;
+    };
+
     let latest = 0;
     const run = async () => {
       const query = input.value.trim();
+      const narrowing = chosen();
       const runId = ++latest;
-      if (!query) {
+      if (!query && !Object.keys(narrowing).length) {
         show(false);
         list.replaceChildren();
         status.textContent = "";
         more.replaceChildren();
         return;
       }
-      const found = await (await load()).search(query, { filters: filter });
+      const found = await (await load()).search(query || null, { filters: { ...filter, ...narrowing } });
       const data = await Promise.all(found.results.slice(0, LISTING_LIMIT).map((r) => r.data()));
       if (runId !== latest) return;
       show(true);
@@ -231,11 +289,14 @@
         return item;
       }));
       const count = found.results.length;
+      const what = [query ? `«\u00a0${query}\u00a0»` : "", ...Object.values(narrowing)].filter(Boolean).join(", ");
       status.textContent = count === 0
-        ? `Aucun résultat pour «\u00a0${query}\u00a0».`
-        : `${count} résultat${count > 1 ? "s" : ""} pour «\u00a0${query}\u00a0»${count > LISTING_LIMIT ? ` (les ${LISTING_LIMIT} premiers)` : ""}.`;
+        ? `Aucun résultat pour ${what}.`
+        : `${count} résultat${count > 1 ? "s" : ""} pour ${what}${count > LISTING_LIMIT ? ` (les ${LISTING_LIMIT} premiers)` : ""}.`;
       const everywhere = new URL(form.action);
-      everywhere.search = writeState({ q: query, filters: { [form.dataset.listingFilter]: [form.dataset.listingValue] } });
+      const filters = { [form.dataset.listingFilter]: [form.dataset.listingValue] };
+      for (const [name, value] of Object.entries(narrowing)) filters[name] = [value];
+      everywhere.search = writeState({ q: query, filters });
       more.replaceChildren(make("a", { href: everywhere.href }, "Affiner dans la recherche, avec les filtres"));
     };
     let timer = null;
@@ -244,6 +305,7 @@
       clearTimeout(timer);
       timer = setTimeout(run, 250);
     });
+    for (const select of selects) select.addEventListener("change", run);
   }
 
   function init() {
