@@ -37,8 +37,11 @@ validate-github: $(STAMP)
 	$(BIN)/portail validate --format github
 
 ## bench: run the benchmarks and print their figures
-bench: $(STAMP)
+bench: $(STAMP) system
 	$(BIN)/python benchmarks/validate.py --fiches 10000
+	$(BIN)/python benchmarks/build.py --fiches 1000 5000
+	$(BIN)/python benchmarks/search.py --fiches 10000
+	$(BIN)/python benchmarks/images.py --photos 500
 
 ## lock: refresh requirements.lock from pyproject.toml (needs uv)
 lock:
