@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test system serve validate validate-github lock bench clean
+.PHONY: build test system editor serve validate validate-github etat liens lock bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,19 +13,23 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 ## build: validate the content and build the demo site into site/
-build: $(STAMP)
+build: $(STAMP) editor
 	$(BIN)/portail build
+
+## editor: the web editor's npm packages (Decap CMS, decap-server) in admin/; idempotent
+editor:
+	bash scripts/setup_admin.sh
 
 ## system: what the browser and HTML tests need (Chromium, Java, axe-core, vnu); idempotent
 system:
 	bash scripts/setup_system.sh
 
 ## test: run every test
-test: $(STAMP) system
+test: $(STAMP) system editor
 	$(BIN)/python -m pytest -n 2 tests
 
 ## serve: preview the site with live reload on http://127.0.0.1:8000
-serve: $(STAMP)
+serve: $(STAMP) editor
 	$(BIN)/mkdocs serve --livereload -a 127.0.0.1:8000
 
 ## validate: check every content file and print the problems in French
@@ -36,12 +40,22 @@ validate: $(STAMP)
 validate-github: $(STAMP)
 	$(BIN)/portail validate --format github
 
+## etat: what needs an editor's attention (stale items, events to complete, closed aids, drafts, broken references)
+etat: $(STAMP)
+	$(BIN)/portail etat
+
+## liens: check the external links of the content; the dead ones also go to liens-morts.md
+liens: $(STAMP)
+	$(BIN)/portail liens --sortie liens-morts.md
+
 ## bench: run the benchmarks and print their figures
-bench: $(STAMP) system
+bench: $(STAMP) system editor
 	$(BIN)/python benchmarks/validate.py --fiches 10000
 	$(BIN)/python benchmarks/build.py --fiches 1000 5000
+	$(BIN)/python benchmarks/scale.py --fiches 1000 10000
 	$(BIN)/python benchmarks/search.py --fiches 10000
 	$(BIN)/python benchmarks/images.py --photos 500
+	$(BIN)/python benchmarks/map.py --fiches 10000
 
 ## lock: refresh requirements.lock from pyproject.toml (needs uv)
 lock:

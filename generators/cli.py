@@ -39,6 +39,22 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="construire le site dans site/", description="Vérifie les contenus puis construit le site en mode strict. En cas d'erreur, le site déjà publié dans site/ reste intact.")
     build.add_argument("--date", dest="today", metavar="AAAA-MM-JJ", help="date du jour à utiliser (par défaut : aujourd'hui)")
     build.add_argument("--site-dir", type=Path, metavar="DOSSIER", help="dossier de sortie (par défaut : site)")
+
+    report = commands.add_parser("etat", help="lister ce qui demande l'attention des rédacteurs", description="Liste les contenus à mettre à jour, les événements passés à compléter, les aides closes, les brouillons et les références cassées.")
+    report.add_argument("--mois", type=int, metavar="N", help="ancienneté (en mois) au-delà de laquelle un contenu est à revoir (par défaut : option etat_mois du plugin, sinon 12)")
+    report.add_argument("--format", choices=("texte", "markdown"), default="texte", help="texte (tableau pour le terminal, défaut) ou markdown (résumé de CI, ticket)")
+    report.add_argument("--date", dest="today", metavar="AAAA-MM-JJ", help="date du jour à utiliser (par défaut : aujourd'hui)")
+
+    links = commands.add_parser("liens", help="vérifier les liens externes des contenus", description="Vérifie chaque adresse externe des contenus (champs et textes) et signale les liens morts avec leur fichier et leur ligne. Code de sortie 1 s'il y a un lien mort.")
+    links.add_argument("--sortie", type=Path, metavar="FICHIER", help="écrire aussi le rapport en Markdown dans ce fichier")
+    links.add_argument("--delai", type=float, default=15.0, metavar="SECONDES", help="délai d'attente par adresse (défaut : 15)")
+    links.add_argument("--simultanes", type=int, default=8, metavar="N", help="nombre de vérifications simultanées (défaut : 8)")
+    imp = commands.add_parser("importer", help="importer les pages enregistrées de l'ancien portail", description="Lit un dossier de pages HTML enregistrées depuis l'ancien portail et écrit un contenu par page (en brouillon), avec les points à vérifier, les images copiées et les redirections des anciennes adresses. N'écrase jamais un fichier existant. Code de sortie 1 si une page n'a pas été importée (fichier existant ou type introuvable).")
+    imp.add_argument("dossier", type=Path, metavar="DOSSIER", help="dossier des pages enregistrées (.html, .htm)")
+    imp.add_argument("--base-url", default="", metavar="URL", help="adresse de l'ancien site (https://ancien.example.org/), pour retrouver l'ancienne adresse de chaque page")
+    imp.add_argument("--sortie", type=Path, metavar="DOSSIER", help="dossier racine où écrire (par défaut : le projet ; chaque type va dans son dossier déclaré)")
+    imp.add_argument("--type", dest="type_name", metavar="TYPE", help="type de toutes les pages du dossier (par défaut : reconnu page par page)")
+    imp.add_argument("--essai", action="store_true", help="n'écrire aucun fichier : afficher seulement ce qui serait fait")
     return parser
 
 
@@ -56,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             print(problem.format_text(), file=sys.stderr)
         print(f"portail : la déclaration des types contient {len(error.problems)} erreur(s)", file=sys.stderr)
         return EXIT_PROBLEMS
-    handler = {"validate": _validate, "new": _new, "schema": _schema, "build": _build}[args.command]
+    handler = {"validate": _validate, "new": _new, "schema": _schema, "build": _build, "etat": _report, "liens": _links, "importer": _import}[args.command]
     return handler(args, project, declaration)
 
 
@@ -127,6 +143,57 @@ def _build(args, project, declaration) -> int:
         return EXIT_PROBLEMS
     print(f"Site construit dans {site}")
     return EXIT_OK
+
+
+def _report(args, project, declaration) -> int:
+    from .content import Validator
+    from .report import DEFAULT_MONTHS, build_report, format_markdown, format_text, last_changes
+
+    try:
+        today = date.fromisoformat(args.today) if args.today else date.today()
+    except ValueError:
+        print(f"portail : date invalide « {args.today} » (attendu : AAAA-MM-JJ)", file=sys.stderr)
+        return EXIT_USAGE
+    months = args.mois if args.mois is not None else int(project.plugin_options.get("etat_mois", DEFAULT_MONTHS))
+    if months < 1:
+        print("portail : --mois attend un nombre de mois supérieur ou égal à 1", file=sys.stderr)
+        return EXIT_USAGE
+    content = Validator(declaration).load()
+    sections = build_report(content, last_changes(content, project.root), today, months)
+    print((format_markdown if args.format == "markdown" else format_text)(sections, today), end="")
+    return EXIT_OK
+
+
+def _links(args, project, declaration) -> int:
+    from .links import check_urls, collect_links, dead_links, format_markdown, format_text
+    from .project import site_url
+
+    links = collect_links(declaration)
+    checks = check_urls((link.url for link in links), timeout=args.delai, concurrency=max(1, args.simultanes), site_url=site_url(project))
+    dead = dead_links(links, checks)
+    print(format_text(dead, len(checks)), end="")
+    if args.sortie:
+        args.sortie.write_text(format_markdown(dead, len(checks), date.today()), encoding="utf-8")
+    return EXIT_PROBLEMS if dead else EXIT_OK
+
+
+
+def _import(args, project, declaration) -> int:
+    from .importer import Importer, load_settings, print_report
+
+    if not args.dossier.is_dir():
+        print(f"portail : dossier introuvable « {args.dossier} »", file=sys.stderr)
+        return EXIT_USAGE
+    if args.type_name and args.type_name not in declaration.types:
+        print(f"portail : type inconnu « {args.type_name} » ; types possibles : {', '.join(declaration.types)}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = load_settings(
+        project.declaration_path.parent / "import.yml", str(project.plugin_options.get("redirections", "config/redirections.yml"))
+    )
+    importer = Importer(declaration, settings, (args.sortie or project.root), base_url=args.base_url, forced_type=args.type_name)
+    report = importer.run(args.dossier, dry_run=args.essai)
+    print_report(report, importer, validate=not args.essai)
+    return EXIT_PROBLEMS if report.skipped else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

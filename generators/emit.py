@@ -7,6 +7,7 @@ here after MkDocs has written the pages.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,13 +29,31 @@ def write_outputs(site_dir: Path, outputs: list[OutputFile]) -> list[Path]:
     root = site_dir.resolve()
     written = []
     for output in sorted(outputs, key=lambda o: o.path):
-        relative = PurePosixPath(output.path)
-        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-            raise UnsafeOutputPath(f"chemin de sortie refusé : {output.path}")
-        target = (root / relative).resolve()
-        if root not in target.parents:
-            raise UnsafeOutputPath(f"chemin de sortie refusé : {output.path}")
+        target = _target(root, output.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(output.data)
         written.append(target)
     return written
+
+
+def copy_outputs(site_dir: Path, files: list[tuple[str, Path]]) -> list[Path]:
+    """Copy each (site path, existing file) under ``site_dir``, with the same
+    refusal; for files too many to hold in memory at once (social cards)."""
+    root = site_dir.resolve()
+    written = []
+    for path, source in sorted(files):
+        target = _target(root, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        written.append(target)
+    return written
+
+
+def _target(root: Path, path: str) -> Path:
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise UnsafeOutputPath(f"chemin de sortie refusé : {path}")
+    target = (root / relative).resolve()
+    if root not in target.parents:
+        raise UnsafeOutputPath(f"chemin de sortie refusé : {path}")
+    return target

@@ -538,6 +538,41 @@ def run_jobs(jobs: list, workers: int | None = None) -> list[tuple[str, dict]]:
         return list(pool.map(_run_job, jobs, chunksize=1))
 
 
+class PendingCards:
+    """Social cards drawn in worker processes while MkDocs renders the pages
+    (which need only their size and address): both cores stay busy. On one
+    core, or without fork, they are drawn when waited for."""
+
+    def __init__(self, jobs: list["_CardJob"], workers: int | None = None) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list = []
+        workers = min(workers or os.cpu_count() or 1, len(jobs))
+        if workers >= 2 and "fork" in multiprocessing.get_all_start_methods():
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            self._futures = [self._pool.submit(_run_job, job) for job in jobs]
+
+    def wait(self) -> None:
+        if self._pool is None:
+            for job in self.jobs:
+                job.run()
+            return
+        try:
+            for future in self._futures:
+                future.result()
+        finally:
+            self._pool.shutdown()
+            self._pool = None
+
+    def cancel(self) -> None:
+        """A failed build: drop the cards not started yet (the pool stays
+        referenced: its manager thread cancels nothing once it is collected)."""
+        for future in self._futures:
+            future.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 # -- what the build publishes ----------------------------------------------------
 
 
@@ -634,6 +669,7 @@ class ImageSet:
     processed: int = 0  # images processed by this build
     drawn: int = 0  # social cards drawn by this build
     reused: int = 0  # images and cards taken from the cache
+    pending: PendingCards | None = None  # cards still being drawn (prepare_images(defer_cards=True))
 
     def published_files(self) -> list[tuple[str, Path]]:
         """(site path, file to copy) of every processed file, SVG and card."""
@@ -643,9 +679,28 @@ class ImageSet:
                 found.update(image.files())
             else:
                 found[image.uri] = image.path
+        drawing = {job.target for job in self.pending.jobs} if self.pending else set()
         for card in [*self.cards.values(), *([self.default_card] if self.default_card else [])]:
-            found[card.uri] = card.path
+            if str(card.path) not in drawing:  # those are copied by finish_cards()
+                found[card.uri] = card.path
         return sorted(found.items())
+
+    def finish_cards(self, site_dir: Path) -> None:
+        """Wait for the cards still being drawn, then publish them into ``site_dir``."""
+        from .emit import copy_outputs
+
+        if self.pending is None:
+            return
+        pending, self.pending = self.pending, None
+        pending.wait()
+        drawn = {job.target for job in pending.jobs}
+        cards = [*self.cards.values(), *([self.default_card] if self.default_card else [])]
+        copy_outputs(site_dir, sorted({(card.uri, card.path) for card in cards if str(card.path) in drawn}))
+
+    def cancel_cards(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+            self.pending = None
 
     def replaced_sources(self) -> set[str]:
         """Raster originals, never published: their metadata may hold GPS
@@ -747,9 +802,12 @@ def prepare_images(
     cache_dir: Path | None = None,
     limits: ImageLimits | None = None,
     workers: int | None = None,
+    defer_cards: bool = False,
 ) -> ImageSet:
     """Process every image of the published items and draw ``cards``; the
-    cache is used for what has not changed. Problems are collected, not raised."""
+    cache is used for what has not changed. Problems are collected, not raised.
+    With ``defer_cards``, the cards are drawn in the background (``pending``)
+    and ``finish_cards`` publishes them; ``published_files`` leaves them out."""
     limits = limits or LIMITS
     root = content.declaration.root
     cache = cache_dir or root / CACHE_DIR
@@ -792,14 +850,19 @@ def prepare_images(
             drawing.add(target)
             jobs.append(_CardJob(card, str(target)))
     digests.save()
-    outcomes = run_jobs(jobs, workers)
+    card_jobs = [job for job in jobs if isinstance(job, _CardJob)]
+    if defer_cards and card_jobs:
+        outcomes = run_jobs([job for job in jobs if not isinstance(job, _CardJob)], workers)
+        result.pending = PendingCards(card_jobs, workers)
+    else:
+        outcomes = run_jobs(jobs, workers)
     for (repo_path, key), (code, data) in zip(waiting, outcomes):
         if code == "ok":
             result.images[repo_path] = ProcessedImage.from_manifest(repo_path, key, cache, data)
             result.processed += 1
         else:
             failures[repo_path] = FieldError(code, **data)
-    result.drawn = sum(1 for job in jobs if isinstance(job, _CardJob))
+    result.drawn = len(card_jobs)
     result.problems = _located(failures, uses, root)
     return result
 

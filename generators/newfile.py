@@ -35,6 +35,10 @@ KIND_HINTS = {
 }
 
 
+# Written by `portail importer` only (importer.py): not offered in new files.
+IMPORT_FIELDS = frozenset({"a_verifier"})
+
+
 class NewFileError(Exception):
     pass
 
@@ -71,7 +75,7 @@ def render_new_file(ctype: ContentType, declaration: Declaration, title: str) ->
     return template.render(
         ctype=ctype,
         title=title,
-        fields=[(spec, describe_field(spec, declaration)) for spec in ctype.fields.values()],
+        fields=[(spec, describe_field(spec, declaration)) for spec in ctype.fields.values() if spec.name not in IMPORT_FIELDS],
         declaration=declaration,
     )
 

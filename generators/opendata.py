@@ -34,6 +34,7 @@ from .content import ContentSet, Item
 from .declaration import ContentType, Declaration, FieldSpec
 from .emit import OutputFile
 from .feeds import FEEDS, agenda_path, feed_paths, public_link
+from .geo import Geography, coordinates_field, place_of
 from .schema import compile_declaration
 from .pages import PageSpec, item_url
 from .values import Coordinates, Image, to_plain
@@ -41,7 +42,7 @@ from .values import Coordinates, Image, to_plain
 EXPORTED_TYPES = ("fiche", "acteur", "evenement", "dispositif")
 FOLDER = "donnees"
 LIST_SEPARATOR = " | "
-SKIPPED_FIELDS = frozenset({"brouillon", "slug"})  # always false / already the first column
+SKIPPED_FIELDS = frozenset({"brouillon", "slug", "a_verifier"})  # always false / already the first column
 # Kinds whose declared help tells editors how to write a value, not what it means.
 WRITING_HELP_KINDS = frozenset({"territoire", "terme", "reference", "reference_ou_texte", "fichier", "image", "coordonnees"})
 
@@ -119,11 +120,6 @@ def file_stem(ctype: ContentType) -> str:
 
 def schema_path(ctype: ContentType) -> str:
     return f"{FOLDER}/schemas/{ctype.name}.schema.json"
-
-
-def coordinates_field(ctype: ContentType) -> str | None:
-    """The first top-level coordinates field: a type without one has no map file."""
-    return next((name for name, spec in ctype.fields.items() if spec.kind == "coordonnees"), None)
 
 
 # A person's e-mail and phone inside a group (a sheet's referent, an aid's
@@ -227,6 +223,10 @@ GEOJSON_COLUMNS = (
     Column("titre", "Titre", "titre ou nom du contenu"),
     Column("url", "Adresse de la page", "adresse de la page du contenu sur le portail"),
     Column("type", "Type de contenu", "type de contenu (fiche, acteur, evenement ou dispositif)"),
+    Column(
+        "localisation", "Précision du point",
+        "« exacte » (coordonnées données par le contenu) ou « centre de la commune » (centre officiel de sa commune)",
+    ),
 )
 
 
@@ -253,8 +253,9 @@ def data_files(declaration: Declaration) -> list[DataFile]:
             files.append(
                 DataFile(
                     f"{stem}.geojson", "GeoJSON", "application/geo+json",
-                    f"{label} : un point (longitude, latitude) par contenu localisé, pour une carte ; "
-                    "les contenus sans coordonnées n'y figurent pas.",
+                    f"{label} : un point (longitude, latitude) par contenu localisé, pour une carte : ses coordonnées, "
+                    "sinon le centre de sa commune ; les contenus connus seulement à l'échelle d'un département "
+                    "ou d'une région n'y figurent pas. La carte du portail lit les mêmes points.",
                     GEOJSON_COLUMNS,
                 )
             )
@@ -356,9 +357,11 @@ def geojson_file(content: ContentSet, ctype: ContentType, site_url: str) -> Outp
         return None
     path = f"{file_stem(ctype)}.geojson"
     features = []
+    geography = Geography.load()
     for item in items_by_slug(content, ctype):
-        point = item.data.get(field)
-        if not isinstance(point, Coordinates):
+        place = place_of(item, ctype, geography)  # the map's own rule (geo.py)
+        point = place.point
+        if point is None:
             continue
         features.append(
             {
@@ -369,6 +372,7 @@ def geojson_file(content: ContentSet, ctype: ContentType, site_url: str) -> Outp
                     "titre": item.title,
                     "url": public_link(site_url, item_url(ctype, item), path),
                     "type": ctype.name,
+                    "localisation": place.precision,
                 },
             }
         )

@@ -20,14 +20,17 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .cards import social_cards
+from .carte import TilesError, tiles_from_config
 from .content import ContentSet, Validator
 from .declaration import DeclarationError, load_declaration
+from .decap import EditorSettings, admin_outputs, find_bundle
 from .formatting import FILTERS
 from .images import ImageSet, prepare_images
 from .markdown_images import BodyImagesExtension
 from .emit import write_outputs
 from .search import SearchIndexError, index_site
 from .site import PageSpec, build_outputs, build_pages
+from .redirects import RedirectPlan, check_redirects, render_pages
 from .values import FileRef, Image
 
 log = get_plugin_logger("portail")
@@ -43,11 +46,42 @@ THEME_MARKUP_FIXES = (
 )
 
 
+class EditorConfig(Config):
+    """``editeur``: the web editor at /admin/ (Decap CMS); keys other than
+    ``actif`` keep Decap's own names (see generators/decap.py)."""
+
+    actif = c.Type(bool, default=True)
+    """Publish /admin/ (the build then needs Decap's bundle: scripts/setup_admin.sh)."""
+    backend = c.Choice(("github", "gitlab", "gitea"), default="github")
+    repo = c.Type(str, default="")
+    """The Git repository, ``owner/name``."""
+    branch = c.Type(str, default="main")
+    base_url = c.Optional(c.Type(str))
+    auth_endpoint = c.Optional(c.Type(str))
+    api_root = c.Optional(c.Type(str))
+    app_id = c.Optional(c.Type(str))
+    auth_type = c.Optional(c.Type(str))
+    local_backend = c.Type((bool, str), default=False)
+    """``true`` (or decap-server's URL): edit a local clone through ``decap-server``."""
+    media_folder = c.Type(str, default="content/medias")
+    """Repository folder where uploaded images and documents go."""
+    media_folders = c.Type(dict, default={})
+    """Per content type, a folder overriding ``media_folder`` (``fiche: fiches/images``)."""
+
+
 class PortailConfig(Config):
     declaration = c.Type(str, default="config/types.yml")
     """Path of the content-type declaration, relative to mkdocs.yml."""
+    redirections = c.Type(str, default="config/redirections.yml")
+    """Table of the old portal's addresses to redirect (redirects.py), relative to mkdocs.yml."""
     today = c.Optional(c.Type(str))
     """Build date (AAAA-MM-JJ) for reproducible builds; else $PORTAIL_DATE, else today."""
+    editeur = c.SubConfig(EditorConfig)
+    """The web editor at /admin/."""
+    carte = c.Type(dict, default={})
+    """Map options: ``tuiles: {url, attribution}`` names a tile server (none by default: nothing loaded from another host)."""
+    etat_mois = c.Type(int, default=12)
+    """``portail etat``: months without a change after which an item is listed as stale."""
 
 
 class PortailPlugin(BasePlugin[PortailConfig]):
@@ -68,6 +102,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 log.error(problem.format_text())
             raise PluginError("la déclaration des types de contenu est invalide") from None
         self.validator = Validator(declaration)
+        self.editor = _editor(self.config.editeur, declaration, config)
+        try:
+            self.tiles = tiles_from_config(self.config.carte.get("tuiles"))
+        except TilesError as error:
+            raise PluginError(f"portail.carte : {error}") from None
         text = self.config.today or os.environ.get(TODAY_ENV)
         try:
             self.today = date.fromisoformat(text) if text else date.today()
@@ -100,7 +139,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             if file.abs_src_path and str(Path(file.abs_src_path).resolve()) in sources:
                 files.remove(file)
         self.pages = {}
-        for spec in build_pages(content, self.today, config.site_url or ""):
+        for spec in build_pages(content, self.today, config.site_url or "", tiles=self.tiles):
             self.pages[spec.src_uri] = spec
             existing = files.get_file_from_path(spec.src_uri)
             if existing is not None:
@@ -116,9 +155,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         # Images: decoded in full, variants and social cards from .cache/images/
         # (images.py, cards.py); a bad image stops the build like a bad field.
         self.images = prepare_images(
-            content, docs_dir=docs_dir, cards=social_cards(content, config.site_name, config.site_description or "")
+            content, docs_dir=docs_dir, cards=social_cards(content, config.site_name, config.site_description or ""),
+            defer_cards=True,  # drawn while the pages render; published in on_post_build
         )
         if self.images.problems:
+            self.images.cancel_cards()
             for problem in self.images.problems:
                 log.error(problem.format_text())
             raise PluginError(
@@ -147,6 +188,20 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             uri = _public_path(absolute, docs_dir, path)
             if files.get_file_from_path(uri) is None:
                 files.append(File.generated(config, uri, abs_src_path=str(absolute)))
+        # Old addresses (redirects.py): checked against every page and file now,
+        # written after the pages; a wrong line stops the build.
+        self.redirects = check_redirects(
+            root / self.config.redirections, root, content, self.pages.values(), [(f.url, f.dest_uri) for f in files]
+        )
+        if self.redirects.problems:
+            for problem in self.redirects.problems:
+                log.error(problem.format_text())
+            raise PluginError(
+                f"{len(self.redirects.problems)} problème(s) dans les redirections : rien n'a été publié. "
+                "Corrigez-les puis relancez la construction."
+            )
+        if self.redirects.pending:
+            log.info(f"redirections : {len(self.redirects.pending)} en attente (leur cible est un brouillon)")
         return files
 
     def on_serve(self, server, config, builder):
@@ -162,6 +217,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
     def on_env(self, env, config, files):
         """Priority 0. French formatting filters for the templates."""
         env.filters.update(FILTERS)
+        # Jinja's default template cache is an LRU whose every hit reorders a
+        # 400-slot deque: with a dozen includes per page, that is 2 % of a
+        # build. A theme has far fewer templates: keep them all (as Jinja's
+        # own cache_size=-1 does). MkDocs makes a new environment per build.
+        env.cache = {}
         env.globals["portail_public_path"] = lambda ref: _public_path(
             self.validator.declaration.root / ref.path, Path(config.docs_dir).resolve(), ref.path
         )
@@ -169,13 +229,31 @@ class PortailPlugin(BasePlugin[PortailConfig]):
 
     def on_post_build(self, config):
         """Priority 0. Write feeds, calendars and exports beside the pages, then index the site for search."""
+        if self.images is not None:  # the social cards drawn meanwhile (images.PendingCards)
+            self.images.finish_cards(Path(config.site_dir))
         if self.content is not None:
             outputs = build_outputs(self.content, self.today, config.site_url or "", config.site_name)
             write_outputs(Path(config.site_dir), outputs)
+            redirects: RedirectPlan | None = getattr(self, "redirects", None)
+            if redirects is not None:
+                clashes = sorted(redirects.paths() & {o.path for o in outputs})
+                if clashes:
+                    raise PluginError(f"redirections : l'ancienne adresse de {clashes[0]} est celle d'un fichier du site")
+                pages = render_pages(redirects, config.theme.get_env(), config.site_url or "", config.site_name)
+                write_outputs(Path(config.site_dir), pages)
+            if self.editor is not None:  # /admin/ (decap.py); not a page: Pagefind skips it
+                write_outputs(Path(config.site_dir), admin_outputs(
+                    self.validator.declaration, *self.editor, config.site_name, config.theme.get("favicon") or ""
+                ))
             try:
                 index_site(Path(config.site_dir))
             except SearchIndexError as error:
                 raise PluginError(f"index de recherche : {error}") from None
+
+    def on_build_error(self, error):
+        """Priority 0. Stop drawing social cards for a build that failed."""
+        if self.images is not None:
+            self.images.cancel_cards()
 
     def on_post_page(self, output, page, config):
         """Priority 0. Remove the few attributes of the theme's fixed markup that
@@ -198,6 +276,31 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             context["portail_images"] = self.images.for_page(page.file.src_uri, page.url, item)
             context["portail_social"] = self.images.social(item, config.site_url or "")
         return context
+
+
+def _editor(options, declaration, config) -> tuple[EditorSettings, Path] | None:
+    """The web editor's settings and Decap's bundle, or None when ``editeur.actif`` is off."""
+    if not options.actif:
+        return None
+    bundle = find_bundle(declaration.root)
+    if bundle is None:
+        raise PluginError(
+            "l'éditeur web (/admin/) n'est pas installé : lancez « bash scripts/setup_admin.sh » "
+            "(ou « make build »), ou désactivez-le avec « editeur: {actif: false} » dans mkdocs.yml"
+        )
+    docs_dir = Path(config.docs_dir).resolve()
+    try:
+        docs = docs_dir.relative_to(declaration.root).as_posix()
+    except ValueError:
+        docs = docs_dir.name
+    settings = EditorSettings(
+        backend=options.backend, repo=options.repo, branch=options.branch, base_url=options.base_url,
+        auth_endpoint=options.auth_endpoint, api_root=options.api_root, app_id=options.app_id,
+        auth_type=options.auth_type, local_backend=options.local_backend, media_folder=options.media_folder,
+        media_folders={str(k): str(v) for k, v in options.media_folders.items()}, docs_dir=docs,
+        site_url=config.site_url or "",
+    )
+    return settings, bundle
 
 
 def _fix_theme_markup(html: str) -> str:

@@ -145,6 +145,17 @@ CATALOGUE: dict[str, tuple[str, str | None]] = {
     ),
     # Configuration
     "config_error": ("configuration invalide : {detail}", None),
+    # Redirections of old addresses (config/redirections.yml)
+    "redirect_unknown_target": (
+        "la redirection de « {old} » mène à « {target} », qui n'existe pas",
+        "donnez le fichier de contenu (« fiches/mon-initiative.md ») ou l'adresse d'une page du site (« agenda/ »)",
+    ),
+    "redirect_collision": (
+        "l'ancienne adresse « {old} » est celle d'une page du site ({page})",
+        "supprimez cette ligne : la page existe déjà à cette adresse",
+    ),
+    "redirect_bad_path": ("ancienne adresse invalide « {old} » : {detail}", "écrivez un chemin qui part de la racine : « /initiatives/fiche.php?id=12 »"),
+    "redirect_duplicate": ("l'ancienne adresse « {old} » est déjà redirigée ligne {other}", "gardez une seule ligne par ancienne adresse"),
 }
 
 

@@ -57,3 +57,9 @@ def plugin_options(config: Path) -> dict:
         if isinstance(plugin, dict) and "portail" in plugin:
             return plugin["portail"] or {}
     return {}
+
+
+def site_url(project: Project) -> str:
+    """The ``site_url`` of mkdocs.yml ("" when not set)."""
+    data = yaml.load(project.mkdocs_yml.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
+    return str(data.get("site_url") or "")

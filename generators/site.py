@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 from .content import ContentSet, Item
 from .declaration import ContentType, Declaration, FieldSpec
+from .carte import LEGAL_NOTICE_URL, Tiles, item_locator, map_outputs, map_page
 from .indicators import indicators_page, key_figures
 from .pages import PageSpec, item_url, listing_url, src_uri_for
 from .newfile import KIND_HINTS, describe_field
@@ -36,7 +37,7 @@ from .territories import TerritoryIndex
 from .values import DateTimeValue, Name, PartialDate, Reference
 
 # Fields shown by dedicated components rather than in the metadata panel.
-PANEL_SKIP = frozenset({"titre", "nom", "resume", "brouillon", "slug", "image", "logo", "documents", "coordonnees", "chiffres_cles"})
+PANEL_SKIP = frozenset({"titre", "nom", "resume", "brouillon", "a_verifier", "slug", "image", "logo", "documents", "coordonnees", "chiffres_cles"})
 PAGE_SIZE = 30
 
 
@@ -111,8 +112,9 @@ def by_title(items: list[Item]) -> list[Item]:
 class SitePlanner:
     """Holds the indexes shared by all pages of one build."""
 
-    def __init__(self, content: ContentSet, today: date, site_url: str = "", territories: TerritoryIndex | None = None) -> None:
+    def __init__(self, content: ContentSet, today: date, site_url: str = "", territories: TerritoryIndex | None = None, tiles: Tiles | None = None) -> None:
         self.content = content
+        self.tiles = tiles  # a tile server named in mkdocs.yml (carte.py), else None
         self.declaration: Declaration = content.declaration
         self.today = today
         self.site_url = site_url or ""
@@ -156,6 +158,7 @@ class SitePlanner:
                 "listing_url": listing_url(ctype),
                 "jsonld": jsonld(item, urljoin(self.site_url, url), self.site_url, self.links),
                 "search": self.search_of(item),
+                "locator": item_locator(item, self),
             }
             context.update(self._type_context(item))
             pages.append(
@@ -176,6 +179,8 @@ class SitePlanner:
         context = {**self.common(), "item": item, "ctype": ctype}
         if is_home:
             context.update(self._home_context())
+        if url == LEGAL_NOTICE_URL:
+            context["map_tiles"] = self.tiles
         return PageSpec(
             src_uri=item.source.split("/", 1)[1] if item.source.startswith(ctype.folder + "/") else src_uri_for(url),
             url=url,
@@ -422,9 +427,10 @@ class SitePlanner:
         return {"news": news, "upcoming": upcoming, "sheets": sheets, "figures": figures, "types": self.declaration.types}
 
 
-def build_pages(content: ContentSet, today: date, site_url: str = "") -> list[PageSpec]:
-    planner = SitePlanner(content, today, site_url)
+def build_pages(content: ContentSet, today: date, site_url: str = "", tiles: Tiles | None = None) -> list[PageSpec]:
+    planner = SitePlanner(content, today, site_url, tiles=tiles)
     pages = planner.item_pages() + planner.listing_pages() + planner.taxonomy_pages()
+    pages.append(map_page(planner, tiles))
     for extra in _extra_pages(content, today):
         pages.append(extra)
     pages.append(contributors_guide(content.declaration))
@@ -471,4 +477,4 @@ def build_outputs(content: ContentSet, today: date, site_url: str, site_name: st
     """Every non-page file: feeds, calendars, open-data exports."""
     from . import feeds, opendata
 
-    return feeds.build_outputs(content, today, site_url, site_name=site_name) + opendata.build_outputs(content, today, site_url)
+    return feeds.build_outputs(content, today, site_url, site_name=site_name) + opendata.build_outputs(content, today, site_url) + map_outputs()

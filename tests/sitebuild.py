@@ -58,8 +58,10 @@ SETUP_HINT = "run `bash scripts/setup_system.sh` (as root) to install it"
 # The sections whose pages are items of a content type: their listing and
 # their first item are always page types (when they exist in the build).
 ITEM_SECTIONS = ("fiches", "agenda", "ressources", "actualites", "annuaire", "aides")
-# Top-level folders of the build that hold no page of their own.
-NOT_PAGES = {"assets", "medias", "search"}
+# Top-level folders of the build that hold no page of their own. ``admin``
+# is Decap CMS's app, not a site page: tests/test_decap.py checks it (axe on
+# its login page, no other host), as the mkdocs-material checks do not apply.
+NOT_PAGES = {"assets", "medias", "search", "admin"}
 
 
 # --------------------------------------------------------------------------
@@ -124,7 +126,25 @@ def url_to_file(site: Path, url: str) -> Path:
 
 def _pages_under(folder: Path) -> list[str]:
     """Sub-folders of ``folder`` that are pages (hold an index.html), sorted."""
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and (p / "index.html").is_file())
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and _is_page(p / "index.html"))
+
+
+def _is_page(path: Path) -> bool:
+    """A page of the site, not a redirect left at an old address (they
+    leave at once, so tests/test_redirects.py checks them apart)."""
+    return path.is_file() and "data-portail-redirection" not in path.read_text(encoding="utf-8", errors="replace")[:400]
+
+
+def site_pages(site: Path, pattern: str = "index.html") -> list[Path]:
+    """The HTML pages MkDocs wrote, sorted: not Pagefind's files, not the web
+    editor's app (tests/test_decap.py), not the redirects left at the old
+    portal's addresses (tests/test_redirects.py)."""
+    skipped = [site / "pagefind", site / "admin"]
+    return [
+        page
+        for page in sorted(site.rglob(pattern))
+        if not any(page.is_relative_to(folder) for folder in skipped) and _is_page(page)
+    ]
 
 
 def _vocabulary_folders() -> list[str]:
@@ -180,7 +200,7 @@ def scan_page_types(site: Path) -> list[str]:
         if name in vocabularies and name != keep_vocabulary:
             continue
         folder = site / name
-        if (folder / "index.html").is_file():
+        if _is_page(folder / "index.html"):
             urls.append(f"{name}/")
         children = [child for child in _pages_under(folder) if child != "page"]
         if children:

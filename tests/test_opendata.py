@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader, Stri
 
 from generators.content import ContentSet, Validator
 from generators.declaration import load_declaration
+from generators.geo import Geography, place_of
 from generators.opendata import EXPORTED_TYPES, build_outputs, csv_columns, data_page
 from generators.project import find_project
 
@@ -130,13 +131,18 @@ def test_csv_flattens_objects_lists_and_territories(outputs):
 def test_geojson_has_items_with_coordinates_in_lon_lat_order(outputs, content, type_name):
     collection = read_json(outputs, f"donnees/{type_name}s.geojson")
     assert collection["type"] == "FeatureCollection"
-    located = {i.slug: i.data["coordonnees"] for i in content.of_type(type_name) if i.data.get("coordonnees")}
+    ctype = content.declaration.types[type_name]
+    places = {i.slug: place_of(i, ctype, Geography.load()) for i in content.of_type(type_name)}
+    located = {slug: place for slug, place in places.items() if place.pinned}
+    # Given coordinates win; a commune's centre stands in for the others (tests/test_map.py).
+    assert all(located[i.slug].point == i.data["coordonnees"] for i in content.of_type(type_name) if i.data.get("coordonnees"))
     features = collection["features"]
     assert [f["properties"]["slug"] for f in features] == sorted(located)
     for feature in features:
-        point = located[feature["properties"]["slug"]]
-        assert feature["geometry"] == {"type": "Point", "coordinates": [point.lon, point.lat]}
-        assert set(feature["properties"]) == {"slug", "titre", "url", "type"}
+        place = located[feature["properties"]["slug"]]
+        assert feature["geometry"] == {"type": "Point", "coordinates": [place.point.lon, place.point.lat]}
+        assert set(feature["properties"]) == {"slug", "titre", "url", "type", "localisation"}
+        assert feature["properties"]["localisation"] == place.precision
         assert feature["properties"]["type"] == type_name
         assert feature["properties"]["url"].startswith(SITE_URL)
 

@@ -37,7 +37,7 @@ from generators.search import (
 from generators.taxonomy import build_taxonomy
 from generators.territories import TerritoryIndex
 from generators.values import Term
-from sitebuild import AXE_JS, REPO, TODAY, built_site, chromium, require_tools, site_origin  # noqa: F401
+from sitebuild import AXE_JS, REPO, TODAY, built_site, chromium, require_tools, site_origin, site_pages  # noqa: F401
 
 THEME = ("thematiques", "biodechets")
 REGION = "32"  # Hauts-de-France
@@ -221,9 +221,7 @@ def _plugins(mkdocs_yml: Path) -> list:
 
 def test_every_page_has_the_header_search_form(built_site):
     form = re.compile(r'<form class="portail-header-search" role="search" aria-label="[^"]+" action="([^"]*)" method="get"[ >]')
-    for page in sorted(built_site.rglob("*.html")):
-        if page.is_relative_to(built_site / "pagefind"):
-            continue
+    for page in site_pages(built_site, "*.html"):
         html = page.read_text(encoding="utf-8")
         match = form.search(html)
         assert match, f"{page.relative_to(built_site)}: no header search form"

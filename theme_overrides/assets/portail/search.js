@@ -137,11 +137,12 @@
     // Pagefind's UI takes its sort order when it starts: a new order starts a new UI.
     const sorter = element.querySelector("#portail-search-sort");
     const resort = (sort) => {
-      if (ui.sort === sort) return;
+      if (ui.sort === sort) return false;
       ui.destroy();
       mount.replaceChildren();
       ui = makeUI(sort);
       ui.sort = sort;
+      return true;
     };
     ui.sort = initial.sort;
     if (sorter) {
@@ -150,24 +151,29 @@
       sorter.addEventListener("change", () => {
         const next = { ...state, sort: sorter.value in SORTS ? sorter.value : "" };
         sync(next, "push");
-        resort(next.sort);
         apply(next);
       });
     }
 
     const apply = (target) => {
       if (sorter && sorter.value !== target.sort) sorter.value = target.sort;
-      resort(target.sort);
+      const fresh = resort(target.sort);
       state = target;
-      ui.triggerFilters(target.filters);
-      if (target.q) {
-        ui.triggerSearch(target.q);
-      } else if (input()) {
-        input().value = "";
-        input().dispatchEvent(new Event("input", { bubbles: true }));
-      }
       const header = document.getElementById("portail-header-q");
       if (header) header.value = target.q;
+      const search = () => {
+        if (state !== target) return; // a later search replaced this one
+        ui.triggerFilters(target.filters);
+        if (target.q) {
+          ui.triggerSearch(target.q);
+        } else if (input()) {
+          input().value = "";
+          input().dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      };
+      // A UI just started mounts on the next frame: search once it is there.
+      if (fresh) ready.then(() => requestAnimationFrame(search));
+      else search();
     };
 
     // Filters are checkboxes of Pagefind's UI: read them once it has updated.
