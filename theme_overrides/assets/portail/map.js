@@ -23,6 +23,7 @@
     zoomControl: false,
     minZoom: 3,
     maxZoom: 18,
+    zoomSnap: 0.25, // metropolitan France fills the frame rather than a third of it
     worldCopyJump: false
   });
   L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
