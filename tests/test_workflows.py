@@ -123,7 +123,9 @@ def test_dependency_caches_are_keyed_on_the_lock_files():
     for name in (PULL_REQUEST, PUBLISH, LINKS):
         text = (WORKFLOWS / name).read_text(encoding="utf-8")
         assert "hashFiles('requirements.lock')" in text or "cache-dependency-path: requirements.lock" in text, name
-    assert "hashFiles('tests/browser/package-lock.json')" in (WORKFLOWS / PULL_REQUEST).read_text(encoding="utf-8")
+    # npm: the test tools and the web editor (make build installs it) in the check, the editor when publishing.
+    assert "hashFiles('tests/browser/package-lock.json', 'admin/package-lock.json')" in (WORKFLOWS / PULL_REQUEST).read_text(encoding="utf-8")
+    assert "hashFiles('admin/package-lock.json')" in (WORKFLOWS / PUBLISH).read_text(encoding="utf-8")
 
 
 def test_every_skipped_step_exists():
