@@ -233,3 +233,22 @@ def test_schema_single_type_to_stdout(project, capsys):
 def test_schema_unknown_type_exits_2(project, capsys):
     assert run(project, "schema", "--type", "recette") == 2
     assert "type inconnu « recette »" in capsys.readouterr().err
+
+
+def test_help_and_usage_errors_are_in_french(capsys):
+    with pytest.raises(SystemExit) as exit_help:
+        main(["--help"])
+    assert exit_help.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("utilisation : portail")
+    assert "afficher cette aide et quitter" in out
+    assert "show this help" not in out and "usage:" not in out
+    with pytest.raises(SystemExit) as exit_error:
+        main(["validate", "--format", "xml"])
+    assert exit_error.value.code == 2
+    err = capsys.readouterr().err
+    assert "erreur : argument --format : choix invalide : 'xml'" in err
+    # argparse is left as it was for other programs of the same process.
+    import argparse
+
+    assert argparse._("usage: ") == "usage: "
