@@ -114,12 +114,19 @@ class ContentType:
     list_title: str = ""  # title of the type's listing page ("Agenda"); label_plural counts
 
 
+# Image limits when the declaration does not set them (« images: »).
+IMAGE_MAX_MB = 25
+IMAGE_MAX_MEGAPIXELS = 50
+
+
 @dataclass(slots=True)
 class Declaration:
     root: Path
     path: Path
     types: dict[str, ContentType]
     vocabularies: dict[str, Vocabulary]
+    image_max_bytes: int = IMAGE_MAX_MB * 1_000_000
+    image_max_pixels: int = IMAGE_MAX_MEGAPIXELS * 1_000_000
 
     def type_for(self, rel: str) -> ContentType | None:
         """The type whose folder is the most specific parent of ``rel``."""
@@ -164,9 +171,36 @@ def load_declaration(path: Path, root: Path | None = None) -> Declaration:
             if ctype is not None:
                 types[name] = ctype
     _check_references(types, vocabularies, types_entry, problems)
+    max_bytes, max_pixels = _image_limits(data.get("images"), types_entry, problems)
     if problems:
         raise DeclarationError(problems)
-    return Declaration(root=root, path=path, types=types, vocabularies=vocabularies)
+    return Declaration(
+        root=root, path=path, types=types, vocabularies=vocabularies, image_max_bytes=max_bytes, image_max_pixels=max_pixels
+    )
+
+
+def _image_limits(raw: object, entry: RawEntry, problems: list[Problem]) -> tuple[int, int]:
+    """``images: {poids_max_mo: 25, megapixels_max: 50}``: beyond these, an
+    image is refused (decompression bombs, forgotten 100 MB scans)."""
+    limits = {"poids_max_mo": IMAGE_MAX_MB, "megapixels_max": IMAGE_MAX_MEGAPIXELS}
+    if raw is None:
+        return IMAGE_MAX_MB * 1_000_000, IMAGE_MAX_MEGAPIXELS * 1_000_000
+    if not isinstance(raw, dict):
+        problems.append(_config_problem(entry, ("images",), "« images » attend poids_max_mo et megapixels_max"))
+        raw = {}
+    for key, value in raw.items():
+        if key not in limits:
+            problems.append(_config_problem(entry, ("images", key), f"option inconnue « {key} » (possibles : poids_max_mo, megapixels_max)"))
+            continue
+        try:
+            number = _number(value)
+        except ValueError:
+            number = None
+        if number is None or not number > 0:
+            problems.append(_config_problem(entry, ("images", key), f"« {key} » doit être un nombre positif, pas « {value} »"))
+            continue
+        limits[key] = number
+    return int(limits["poids_max_mo"] * 1_000_000), int(limits["megapixels_max"] * 1_000_000)
 
 
 def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> RawEntry | None:

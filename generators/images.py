@@ -54,6 +54,7 @@ from .values import Image as ImageValue
 
 if TYPE_CHECKING:
     from .content import ContentSet, Item
+    from .declaration import Declaration
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,11 @@ class ImageLimits:
 
 
 LIMITS = ImageLimits()
+
+
+def limits_of(declaration: "Declaration") -> ImageLimits:
+    """The limits set in the declaration (« images: »), the defaults otherwise."""
+    return ImageLimits(max_bytes=declaration.image_max_bytes, max_pixels=declaration.image_max_pixels)
 WIDTHS = (480, 960, 1600)
 THUMBNAIL_WIDTH = 320
 WEBP_OPTIONS = {"quality": 80, "method": 4}
@@ -359,7 +365,7 @@ def check_entry_images(entry: RawEntry, images: Iterable[tuple[FieldPath, ImageV
     problems: list[Problem] = []
     for path, image in images:
         try:
-            inspect_image(ctx.root / image.src.path, image.src.path)
+            inspect_image(ctx.root / image.src.path, image.src.path, limits_of(ctx.declaration))
         except FieldError as error:
             at = path + ("src",) if path + ("src",) in entry.positions else path
             line, column = entry.position(at)
@@ -372,7 +378,7 @@ def check_entry_images(entry: RawEntry, images: Iterable[tuple[FieldPath, ImageV
             problems.append(make_problem("missing_body_alt", src=found.src, **where))
         try:
             ref = resolve_repo_file(unquote(found.src), ctx)
-            inspect_image(ctx.root / ref.path, ref.path)
+            inspect_image(ctx.root / ref.path, ref.path, limits_of(ctx.declaration))
         except FieldError as error:
             problems.append(make_problem(error.code, **where, **error.params))
         except (ValueError, OSError):  # a path the system cannot even look up ("\0"...)
@@ -808,7 +814,7 @@ def prepare_images(
     cache is used for what has not changed. Problems are collected, not raised.
     With ``defer_cards``, the cards are drawn in the background (``pending``)
     and ``finish_cards`` publishes them; ``published_files`` leaves them out."""
-    limits = limits or LIMITS
+    limits = limits or limits_of(content.declaration)
     root = content.declaration.root
     cache = cache_dir or root / CACHE_DIR
     result = ImageSet()

@@ -14,15 +14,16 @@ import logging
 import shutil
 import struct
 import zlib
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms, ImageDraw
 
-from generators import images
 from generators.build import BuildFailed, build_site
-from generators.images import ImageLimits, PagePictures, prepare_images, variant_widths
+from generators.declaration import DeclarationError, load_declaration
+from generators.images import PagePictures, prepare_images, variant_widths
 from generators.markdown_images import find_body_images, fragment_to_element
 from generators.project import find_project
 
@@ -157,12 +158,37 @@ def test_pixel_limit_message_gives_the_size(make_project, validate):
     assert "×" in message and "pixels" in message and "50 millions de pixels au plus" in message
 
 
-def test_byte_limit(make_project, validate, monkeypatch):
-    monkeypatch.setattr(images, "LIMITS", ImageLimits(max_bytes=2_000))
+def set_image_limits(root, text: str) -> None:
+    """Set the declaration's « images: » block (the limits are configuration)."""
+    types = root / "config" / "types.yml"
+    declaration = re.sub(r"\nimages:\n(  .*\n)*", "\n", types.read_text(encoding="utf-8"))
+    types.write_text(declaration.replace("vocabulaires: vocabulaires.yml\n", f"vocabulaires: vocabulaires.yml\n{text}", 1), encoding="utf-8")
+
+
+def test_byte_limit_comes_from_the_declaration(make_project, validate):
     root = make_project({"fiches/f.md": fiche("images/photo.jpg"), "fiches/images/photo.jpg": noisy_jpeg((200, 200))})
+    assert not validate(root).problems  # the default limit: 25 Mo
+    set_image_limits(root, "images:\n  poids_max_mo: 0,002\n")
     content = validate(root)
     assert codes(content) == [("fiches/f.md", 7, "image.src", "image_too_heavy")]
     assert "2 ko" in content.problems[0].message
+
+
+def test_pixel_limit_comes_from_the_declaration(make_project, validate):
+    root = make_project({"fiches/f.md": fiche("images/photo.png"), "fiches/images/photo.png": png_header(3_000, 2_000)})
+    assert not [p for p in validate(root).problems if p.code == "image_too_many_pixels"]
+    set_image_limits(root, "images:\n  megapixels_max: 5\n")
+    assert [p.code for p in validate(root).problems if p.code.startswith("image_")] == ["image_too_many_pixels"]
+
+
+def test_bad_image_limits_are_located_declaration_errors(make_project):
+    root = make_project({})
+    set_image_limits(root, "images:\n  poids_max_mo: beaucoup\n  largeur: 3\n")
+    with pytest.raises(DeclarationError) as caught:
+        load_declaration(root / "config" / "types.yml", root)
+    messages = [(p.path, p.message) for p in caught.value.problems]
+    assert any(path == "images.poids_max_mo" and "nombre positif" in message for path, message in messages), messages
+    assert any(path == "images.largeur" and "option inconnue" in message for path, message in messages), messages
 
 
 def test_good_images_pass_validation(make_project, validate):
