@@ -25,7 +25,7 @@ from .content import ContentSet, Validator
 from .declaration import DeclarationError, load_declaration
 from .decap import EditorSettings, admin_outputs, find_bundle
 from .formatting import FILTERS
-from .images import ImageSet, prepare_images
+from .images import ImageSet, prepare_images, public_path
 from .markdown_images import BodyImagesExtension
 from .emit import write_outputs
 from .search import SearchIndexError, index_site
@@ -185,7 +185,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         )
         for path in sorted(_attached_files(content) - replaced):
             absolute = root / path
-            uri = _public_path(absolute, docs_dir, path)
+            uri = public_path(absolute, docs_dir, path)
             if files.get_file_from_path(uri) is None:
                 files.append(File.generated(config, uri, abs_src_path=str(absolute)))
         # Old addresses (redirects.py): checked against every page and file now,
@@ -222,7 +222,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         # build. A theme has far fewer templates: keep them all (as Jinja's
         # own cache_size=-1 does). MkDocs makes a new environment per build.
         env.cache = {}
-        env.globals["portail_public_path"] = lambda ref: _public_path(
+        env.globals["portail_public_path"] = lambda ref: public_path(
             self.validator.declaration.root / ref.path, Path(config.docs_dir).resolve(), ref.path
         )
         return env
@@ -336,11 +336,3 @@ def _attached_files(content: ContentSet) -> set[str]:
         if not item.draft:
             walk(item.data)
     return found
-
-
-def _public_path(absolute: Path, docs_dir: Path, repo_path: str) -> str:
-    """Where an attached file is published: its place under docs_dir, or its repository path."""
-    try:
-        return absolute.resolve().relative_to(docs_dir).as_posix()
-    except ValueError:
-        return repo_path
