@@ -171,8 +171,8 @@
           input().dispatchEvent(new Event("input", { bubbles: true }));
         }
       };
-      // A UI just started mounts on the next frame: search once it is there.
-      if (fresh) ready.then(() => requestAnimationFrame(search));
+      // A UI just started: search once Pagefind is loaded, after its mount.
+      if (fresh) ready.then(() => setTimeout(search, 0));
       else search();
     };
 
