@@ -20,22 +20,15 @@ Prints its figures; asserts nothing (machines are noisy).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
-import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import make_corpus  # noqa: E402
-from benchmarks.search import CHROMIUM, CHROMIUM_ARGS, Traffic, kilobytes, serve  # noqa: E402
-from generators.build import build_site  # noqa: E402
-from generators.project import find_project  # noqa: E402
+from benchmarks.search import CHROMIUM, CHROMIUM_ARGS, Traffic, arguments, corpus_site, kilobytes, print_table, serve  # noqa: E402
 
-TODAY = date(2026, 11, 24)
 THEME_FILTER = "Thématiques"
 # A filter chosen in the page: from the change event until the next frame is
 # drawn (map.js filters the list and the markers synchronously).
@@ -89,28 +82,14 @@ def browser_figures(site: Path) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fiches", type=int, default=10_000)
-    parser.add_argument("--site", type=Path, help="a site already built: measure it only")
-    parser.add_argument("--garder", type=Path, help="build the corpus in this folder and keep it")
-    args = parser.parse_args()
+    args = arguments(__doc__)
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="portail-map-bench-") as tmp:
-        if args.site:
-            site = args.site.resolve()
-        else:
-            root = make_corpus((args.garder or Path(tmp)) / "corpus", args.fiches)
-            started = time.perf_counter()
-            site = build_site(find_project(config=root / "mkdocs.yml"), today=TODAY, site_dir=root / "site")
-            rows.append((f"construction complète ({args.fiches} fiches)", f"{time.perf_counter() - started:.0f} s"))
+        site = corpus_site(args, tmp, rows)
         html = site / "carte" / "index.html"
         rows.append(("HTML de /carte/ (carte SVG et liste comprises)", f"{kilobytes(html.stat().st_size)}"))
         rows.extend(browser_figures(site))
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
-    print(f"(machine : {os.cpu_count()} cœurs, partagés)")
-
+    print_table(rows, f"(machine : {os.cpu_count()} cœurs, partagés)")
 
 if __name__ == "__main__":
     main()

@@ -195,21 +195,38 @@ def browser_figures(site: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(description: str) -> argparse.Namespace:
+    """The options the browser benchmarks share: corpus size, or a site already built."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fiches", type=int, default=10_000)
-    parser.add_argument("--site", type=Path, help="a site already built: index and measure it only")
+    parser.add_argument("--site", type=Path, help="a site already built: measure it only")
     parser.add_argument("--garder", type=Path, help="build the corpus in this folder and keep it")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def corpus_site(args: argparse.Namespace, tmp: str, rows: list[tuple[str, str]], note: str = "") -> Path:
+    """``--site`` as given, else the generated corpus built (its time added to ``rows``)."""
+    if args.site:
+        return args.site.resolve()
+    root = make_corpus((args.garder or Path(tmp)) / "corpus", args.fiches)
+    started = time.perf_counter()
+    site = build_site(find_project(config=root / "mkdocs.yml"), today=TODAY, site_dir=root / "site")
+    rows.append((f"construction complète ({args.fiches} fiches{note})", f"{time.perf_counter() - started:.0f} s"))
+    return site
+
+
+def print_table(rows: list[tuple[str, str]], footer: str) -> None:
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    print(footer)
+
+
+def main() -> None:
+    args = arguments(__doc__)
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="portail-search-bench-") as tmp:
-        if args.site:
-            site = args.site.resolve()
-        else:
-            root = make_corpus((args.garder or Path(tmp)) / "corpus", args.fiches)
-            started = time.perf_counter()
-            site = build_site(find_project(config=root / "mkdocs.yml"), today=TODAY, site_dir=root / "site")
-            rows.append((f"construction complète ({args.fiches} fiches, indexation comprise)", f"{time.perf_counter() - started:.0f} s"))
+        site = corpus_site(args, tmp, rows, ", indexation comprise")
         shutil.rmtree(site / BUNDLE_DIR, ignore_errors=True)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         report = index_site(site)
@@ -221,10 +238,7 @@ def main() -> None:
         index, scripts, files = bundle_sizes(site / BUNDLE_DIR)
         rows.append(("index sur disque", f"{mebibytes(index)} en {files} fichiers (+ {kilobytes(scripts)} de scripts et styles Pagefind)"))
         rows.extend(browser_figures(site))
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
-    print(f"(machine : {os.cpu_count()} cœurs ; cibles : indexation de 10 000 fiches < 30 s, 1re requête < 300 ms et < 400 Ko)")
+    print_table(rows, f"(machine : {os.cpu_count()} cœurs ; cibles : indexation de 10 000 fiches < 30 s, 1re requête < 300 ms et < 400 Ko)")
 
 
 if __name__ == "__main__":
