@@ -312,6 +312,19 @@ def built_site() -> Path:
         pytest.fail(str(error), pytrace=False)
 
 
+@pytest.fixture(scope="module")
+def content():
+    """The repository's demo content as the validator loads it (no problem allowed)."""
+    from generators.content import Validator
+    from generators.declaration import load_declaration
+    from generators.territories import TerritoryIndex
+
+    declaration = load_declaration(REPO / "config" / "types.yml", REPO)
+    loaded = Validator(declaration, TerritoryIndex.load()).load()
+    assert not loaded.problems, [p.format_text() for p in loaded.problems]
+    return loaded
+
+
 @pytest.fixture(scope="session")
 def site_origin(built_site: Path) -> Iterator[str]:
     """The built demo site served over HTTP: its origin, ``http://127.0.0.1:PORT``."""

@@ -26,8 +26,7 @@ from generators.carte import (
     map_page,
     tiles_from_config,
 )
-from generators.content import Validator, iter_values_of_kind
-from generators.declaration import load_declaration
+from generators.content import iter_values_of_kind
 from generators.geo import (
     COMMUNE_CENTRE,
     EXACT,
@@ -41,18 +40,10 @@ from generators.geo import (
 )
 from generators.site import SitePlanner, build_pages
 from generators.territories import TerritoryIndex
-from sitebuild import AXE_JS, REPO, TODAY, built_site, chromium, require_tools, site_origin  # noqa: F401
+from sitebuild import AXE_JS, REPO, TODAY, built_site, chromium, content, require_tools, site_origin  # noqa: F401
 
 THEME_FILTER = "Thématiques"
 THEME = "Biodéchets et compostage"
-
-
-@pytest.fixture(scope="module")
-def content():
-    declaration = load_declaration(REPO / "config" / "types.yml", REPO)
-    loaded = Validator(declaration, TerritoryIndex.load()).load()
-    assert not loaded.problems, [p.format_text() for p in loaded.problems]
-    return loaded
 
 
 @pytest.fixture(scope="module")

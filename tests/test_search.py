@@ -19,8 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from generators.content import Validator
-from generators.declaration import FieldSpec, load_declaration
+from generators.declaration import FieldSpec
 from generators.pages import item_url
 from generators.search import (
     DEPARTEMENT_FILTER,
@@ -37,21 +36,13 @@ from generators.search import (
 from generators.taxonomy import build_taxonomy
 from generators.territories import TerritoryIndex
 from generators.values import Term
-from sitebuild import AXE_JS, REPO, TODAY, built_site, chromium, require_tools, site_origin, site_pages  # noqa: F401
+from sitebuild import AXE_JS, REPO, TODAY, built_site, chromium, content, require_tools, site_origin, site_pages  # noqa: F401
 
 THEME = ("thematiques", "biodechets")
 REGION = "32"  # Hauts-de-France
 
 
 # -- the content, as the validator loads it -------------------------------------
-
-
-@pytest.fixture(scope="module")
-def content():
-    declaration = load_declaration(REPO / "config" / "types.yml", REPO)
-    loaded = Validator(declaration, TerritoryIndex.load()).load()
-    assert not loaded.problems, [p.format_text() for p in loaded.problems]
-    return loaded
 
 
 @pytest.fixture(scope="module")
