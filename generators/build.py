@@ -40,7 +40,10 @@ def build_site(project: Project, today: date | None = None, site_dir: Path | Non
         build(config)
     except (MkDocsException, Abort) as error:
         shutil.rmtree(staging, ignore_errors=True)
-        raise BuildFailed(f"la construction a échoué, le site publié n'a pas changé ({error})") from None
+        # MkDocs' Abort says only "Aborted with a BuildError!" or "with N warnings
+        # in strict mode!": the errors themselves are already logged above.
+        cause = "" if isinstance(error, Abort) else f" ({error})"
+        raise BuildFailed(f"la construction a échoué, le site publié n'a pas changé{cause}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

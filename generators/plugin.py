@@ -91,6 +91,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self.content: ContentSet | None = None
         self.pages: dict[str, PageSpec] = {}
         self.today: date = date.today()
+        self.images: ImageSet | None = None  # on_build_error may come before on_config has set it
 
     def on_config(self, config):
         """Priority 0 (default). Load and check the declaration; settle "today"."""

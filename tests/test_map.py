@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 
 import pytest
 
@@ -373,3 +374,26 @@ def test_no_axe_violation_on_the_interactive_map(chromium, site_origin, scheme):
         assert violations == []
     finally:
         page.context.close()
+
+
+def test_a_bad_tile_server_stops_the_build_with_a_french_message(tmp_path, caplog):
+    from generators.build import BuildFailed, build_site
+    from generators.project import find_project
+
+    root = tmp_path / "depot"
+    root.mkdir()
+    for name in ("mkdocs.yml", "config", "content", "fiches", "theme_overrides"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    mkdocs_yml = root / "mkdocs.yml"
+    text = mkdocs_yml.read_text(encoding="utf-8")
+    mkdocs_yml.write_text(
+        text.replace("      declaration: config/types.yml", "      declaration: config/types.yml\n      carte:\n        tuiles: {url: 'http://tuiles.example.org/t.png'}", 1),
+        encoding="utf-8",
+    )
+    target = tmp_path / "publie"
+    with pytest.raises(BuildFailed) as failed:
+        build_site(find_project(config=mkdocs_yml), today=TODAY, site_dir=target)
+    assert "Aborted" not in str(failed.value) and "le site publié n'a pas changé" in str(failed.value)
+    assert "adresse https attendue" in caplog.text
+    assert not target.exists()
