@@ -157,7 +157,8 @@ def demo_copy(target: Path) -> Path:
     (venv / ".installed").touch()
     (target / "tests" / "browser" / "node_modules").symlink_to(REPO / "tests" / "browser" / "node_modules")
     (target / "admin" / "node_modules").symlink_to(REPO / "admin" / "node_modules")  # the web editor (setup_admin.sh)
-    (target / ".cache").symlink_to(REPO / ".cache", target_is_directory=True)  # processed images: a cache keyed by content
+    if (REPO / ".cache").is_dir():  # processed images: a cache keyed by content (absent on a fresh clone)
+        (target / ".cache").symlink_to(REPO / ".cache", target_is_directory=True)
     return target
 
 
