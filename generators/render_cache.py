@@ -1,0 +1,296 @@
+"""A persistent cache of rendered pages, so a rebuild re-renders only what changed.
+
+No MkDocs here: the plugin asks for a page's entry before rendering it and
+stores what it rendered. An entry is valid when two things still hold:
+
+- its **key**: a digest of everything the page is made from that is known
+  before rendering: the build's inputs (code, theme, configuration, data,
+  package versions, the build date, the navigation) and the page's own
+  (address, Markdown, template, and the data planned for it, items included);
+- its **trace**: the calls the templates made on the shared indexes they query
+  while rendering (``links.url(ref)``, ``images.thumbnail(image)``...), each
+  with the answer it got. Those indexes span the whole site, so they are not
+  hashed into every key: instead each recorded call is asked again of this
+  build's index, and an entry whose answers changed is rendered again. That is
+  how a sheet's page notices that an actor it links to was renamed, without
+  every page depending on every item.
+
+The output of a hit is the exact text stored by the build that rendered it
+from the same inputs, so a warm build writes the same bytes as a cold one
+(``tests/test_render_cache.py`` checks it after edits, template and
+configuration changes and deletions). Entries are one file per page under
+``.cache/pages/``, written atomically; a damaged or unreadable entry is a miss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import os
+import pickle
+import tempfile
+import types
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path, PurePath
+from typing import Any, Callable, Iterable
+
+FORMAT = b"portail-render-cache-1"
+
+
+class Untraceable(Exception):
+    """A value the fingerprint cannot describe: the page is then not cached."""
+
+
+class Fingerprinter:
+    """Digests of plain data, dataclasses and objects, stable across processes.
+
+    Sets are hashed in a sorted order (their iteration order changes with
+    Python's hash seed). Objects of the ``opaque`` types stand for themselves
+    by a label only: they are the shared indexes whose use is traced instead.
+    Attributes named in ``skip`` are left out of their type's digest.
+    Digests of objects seen before in this build are remembered (the items
+    listed on many pages are hashed once); the objects are kept alive so their
+    ids are not reused.
+    """
+
+    def __init__(self, opaque: dict[type, Callable[[Any], str]] | None = None, skip: dict[type, frozenset[str]] | None = None) -> None:
+        self.opaque = dict(opaque or {})
+        self.skip = dict(skip or {})  # attributes left out of a type's digest
+        self._memo: dict[int, tuple[object, bytes]] = {}
+
+    def digest(self, value: object) -> bytes:
+        h = hashlib.blake2b(digest_size=20)
+        self._feed(h, value, 0)
+        return h.digest()
+
+    def _feed(self, h, value: object, depth: int) -> None:  # noqa: C901 - one branch per kind of value
+        if depth > 60:
+            raise Untraceable("structure trop profonde")
+        kind = type(value)
+        if value is None or kind is bool:
+            h.update(b"N" if value is None else (b"T" if value else b"F"))
+        elif isinstance(value, str):
+            data = value.encode("utf-8", "surrogatepass")
+            h.update(b"s%d:" % len(data))
+            h.update(data)
+        elif kind is int or kind is float or isinstance(value, (Decimal, datetime, date, time)):
+            text = repr(value).encode()
+            h.update(b"n%d:" % len(text))
+            h.update(text)
+        elif isinstance(value, bytes):
+            h.update(b"b%d:" % len(value))
+            h.update(value)
+        elif isinstance(value, PurePath):
+            self._feed(h, ("path", value.as_posix()), depth + 1)
+        elif isinstance(value, enum.Enum):
+            self._feed(h, ("enum", kind.__qualname__, value.name), depth + 1)
+        elif isinstance(value, (list, tuple)):
+            h.update(b"l%d[" % len(value) if isinstance(value, list) else b"t%d[" % len(value))
+            for element in value:
+                self._feed(h, element, depth + 1)
+            h.update(b"]")
+        elif isinstance(value, dict):
+            h.update(b"d%d{" % len(value))
+            for key, element in value.items():
+                self._feed(h, key, depth + 1)
+                self._feed(h, element, depth + 1)
+            h.update(b"}")
+        elif isinstance(value, (set, frozenset)):
+            h.update(b"S%d{" % len(value))
+            for part in sorted(self.digest(element) for element in value):
+                h.update(part)
+            h.update(b"}")
+        elif kind in self.opaque:
+            self._feed(h, ("opaque", kind.__qualname__, self.opaque[kind](value)), depth + 1)
+        elif isinstance(value, types.MethodType):
+            self._feed(h, ("method", value.__func__.__qualname__, value.__self__), depth + 1)
+        elif isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
+            # Functions handed to templates: their code is part of the build's key.
+            self._feed(h, ("function", value.__module__, value.__qualname__), depth + 1)
+        else:
+            h.update(self._object_digest(value, depth))
+
+    def _object_digest(self, value: object, depth: int) -> bytes:
+        remembered = self._memo.get(id(value))
+        if remembered is not None and remembered[0] is value:
+            return remembered[1]
+        kind = type(value)
+        if dataclasses.is_dataclass(value):
+            state = [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+        elif hasattr(value, "__dict__") or hasattr(kind, "__slots__"):
+            state = sorted(vars(value).items()) if hasattr(value, "__dict__") else []
+            for name in _slot_names(kind):
+                if hasattr(value, name):
+                    state.append((name, getattr(value, name)))
+        else:
+            raise Untraceable(f"valeur de type {kind.__qualname__}")
+        skipped = self.skip.get(kind)
+        if skipped:
+            state = [(name, element) for name, element in state if name not in skipped]
+        h = hashlib.blake2b(digest_size=20)
+        h.update(b"o")
+        self._feed(h, (kind.__module__, kind.__qualname__), depth + 1)
+        for name, element in state:
+            self._feed(h, name, depth + 1)
+            self._feed(h, element, depth + 1)
+        digest = h.digest()
+        self._memo[id(value)] = (value, digest)
+        return digest
+
+
+def _slot_names(kind: type) -> list[str]:
+    names: list[str] = []
+    for klass in kind.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        names.extend([slots] if isinstance(slots, str) else slots)
+    return [name for name in names if name not in ("__dict__", "__weakref__")]
+
+
+def files_digest(paths: Iterable[Path]) -> bytes:
+    """Digest of files and folder trees (names and bytes), in a stable order;
+    ``__pycache__`` and dotted names are skipped."""
+    h = hashlib.blake2b(digest_size=20)
+    for root in sorted(Path(p) for p in paths):
+        if root.is_file():
+            found = [root]
+        elif root.is_dir():
+            found = sorted(
+                p for p in root.rglob("*")
+                if p.is_file() and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(root).parts)
+            )
+        else:
+            h.update(b"missing:" + str(root).encode())
+            continue
+        for path in found:
+            h.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
+            h.update(hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
+    return h.digest()
+
+
+class Recorder:
+    """Stands for a shared index in a template and records each method call
+    with its answer (``calls`` is the page's trace).
+
+    Reading a plain value (a flag, a number, a text) is recorded too. Anything
+    else cannot be replayed: the recorder is then marked broken and its page is
+    not stored.
+    """
+
+    __slots__ = ("_target", "_name", "_calls", "_state")
+
+    def __init__(self, target: object, name: str, calls: list, state: dict) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_calls", calls)
+        object.__setattr__(self, "_state", state)
+
+    def __getattr__(self, attribute: str) -> object:
+        if attribute.startswith("__") or attribute == "jinja_pass_arg":
+            raise AttributeError(attribute)
+        value = getattr(self._target, attribute)
+        if not callable(value):
+            if value is None or isinstance(value, (bool, int, float, str)):
+                self._calls.append((self._name, attribute, None, value))  # a plain value read: replayed by reading it
+            else:
+                self._state["broken"] = f"{self._name}.{attribute} lu directement"
+            return value
+        name, calls, state = self._name, self._calls, self._state
+
+        def recorded(*args: object, **kwargs: object) -> object:
+            result = value(*args, **kwargs)
+            try:
+                calls.append((name, attribute, pickle.dumps((args, kwargs), protocol=5), result))
+            except Exception as error:  # an argument that cannot be kept: no entry for this page
+                state["broken"] = f"{name}.{attribute} : {error}"
+            return result
+
+        return recorded
+
+    def __bool__(self) -> bool:
+        return bool(self._target)
+
+
+def replay(calls: list, targets: dict[str, object]) -> bool:
+    """True when every recorded call gets the same answer from ``targets``."""
+    for name, attribute, arguments, result in calls:
+        target = targets.get(name)
+        if target is None:
+            return False
+        try:
+            if arguments is None:
+                answer = getattr(target, attribute)
+            else:
+                args, kwargs = pickle.loads(arguments)
+                answer = getattr(target, attribute)(*args, **kwargs)
+            if answer != result or type(answer) is not type(result):
+                return False
+        except Exception:
+            return False
+    return True
+
+
+@dataclasses.dataclass(slots=True)
+class Entry:
+    key: bytes
+    calls: list
+    html: str
+
+
+class RenderCache:
+    """One entry per page source URI, under ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.hits = 0
+        self.misses = 0
+        self.stored = 0
+
+    def _path(self, src_uri: str) -> Path:
+        name = hashlib.blake2b(src_uri.encode("utf-8"), digest_size=16).hexdigest()
+        return self.folder / name[:2] / f"{name}.pickle"
+
+    def load(self, src_uri: str) -> Entry | None:
+        try:
+            with open(self._path(src_uri), "rb") as handle:
+                header = handle.read(len(FORMAT))
+                if header != FORMAT:
+                    return None
+                source, key, calls, html = pickle.load(handle)
+        except Exception:  # absent, damaged, or written by another version
+            return None
+        if source != src_uri:
+            return None
+        return Entry(key=key, calls=calls, html=html)
+
+    def store(self, src_uri: str, entry: Entry) -> None:
+        path = self._path(src_uri)
+        try:
+            data = FORMAT + pickle.dumps((src_uri, entry.key, entry.calls, entry.html), protocol=5)
+        except Exception:  # an answer that cannot be kept: the page is rendered again next time
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)  # readers never see half an entry
+            self.stored += 1
+        except OSError:
+            pass  # a cache that cannot be written only makes the next build slower
+
+    def prune(self, kept: Iterable[str]) -> int:
+        """Delete the entries of pages that are no longer built (cache files only)."""
+        wanted = {self._path(uri) for uri in kept}
+        removed = 0
+        if not self.folder.is_dir():
+            return 0
+        for path in self.folder.glob("*/*.pickle"):
+            if path not in wanted:
+                try:
+                    path.unlink()
+                    removed += 1
+                except OSError:
+                    pass
+        return removed

@@ -1,0 +1,228 @@
+"""The rendered-page cache (generators/render_cache.py): a warm build writes
+the same bytes as a cold one, and re-renders only what an edit touches.
+
+Each scenario builds a copy of the demo twice after the same change: once
+with the cache of the previous build (warm), once with ``PORTAIL_CACHE=non``
+(cold), and compares every file of the two sites.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generators.render_cache import Entry, Fingerprinter, Recorder, RenderCache, replay
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES = ("mkdocs.yml", "config", "content", "fiches", "theme_overrides")
+PORTAIL = Path(sys.executable).parent / "portail"
+STATS = re.compile(r"pages : (\d+) reprise\(s\) du cache, (\d+) rendue\(s\)")
+
+
+# --------------------------------------------------------------------------
+# Units
+
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+    tags: frozenset
+
+
+def test_fingerprints_follow_values_not_identity_nor_set_order():
+    f = Fingerprinter()
+    a = {"p": Point(1, frozenset({"b", "a", "c"})), "l": [1, "1", None]}
+    b = {"p": Point(1, frozenset({"c", "a", "b"})), "l": [1, "1", None]}
+    assert f.digest(a) == f.digest(b)
+    assert f.digest(a) != f.digest({"p": Point(2, frozenset({"a", "b", "c"})), "l": [1, "1", None]})
+    assert f.digest([1, "1"]) != f.digest(["1", 1])  # types are part of the digest
+    assert f.digest(("a", "b")) != f.digest(("ab",))  # lengths too
+
+
+def test_opaque_types_stand_for_themselves_only():
+    class Index:
+        def __init__(self, n):
+            self.n = n
+
+    f = Fingerprinter({Index: lambda _: "index"})
+    assert f.digest(Index(1)) == f.digest(Index(2))
+    assert Fingerprinter().digest(Index(1)) != Fingerprinter().digest(Index(2))
+
+
+def test_a_trace_replays_calls_and_plain_reads():
+    class Index:
+        flag = True
+
+        def __init__(self, names):
+            self.names = names
+
+        def name(self, key):
+            return self.names.get(key)
+
+    calls, state = [], {}
+    recorder = Recorder(Index({"a": "Amiens"}), "index", calls, state)
+    assert recorder.name("a") == "Amiens" and recorder.flag is True
+    assert not state
+    assert replay(calls, {"index": Index({"a": "Amiens", "b": "Brest"})})  # what the page asked is unchanged
+    assert not replay(calls, {"index": Index({"a": "Abbeville"})})  # an answer changed
+    assert not replay(calls, {})
+
+    recorder.names  # a dict read directly cannot be replayed
+    assert "broken" in state
+
+
+def test_entries_round_trip_and_damaged_entries_are_misses(tmp_path):
+    cache = RenderCache(tmp_path / "pages")
+    cache.store("fiches/a.md", Entry(key=b"k", calls=[], html="<p>é</p>"))
+    assert cache.load("fiches/a.md") == Entry(key=b"k", calls=[], html="<p>é</p>")
+    assert cache.load("fiches/b.md") is None
+    path = next((tmp_path / "pages").glob("*/*.pickle"))
+    path.write_bytes(path.read_bytes()[:20])
+    assert cache.load("fiches/a.md") is None
+    cache.store("fiches/a.md", Entry(key=b"k", calls=[], html="x"))
+    cache.store("fiches/c.md", Entry(key=b"k", calls=[], html="y"))
+    assert cache.prune(["fiches/c.md"]) == 1
+    assert cache.load("fiches/a.md") is None and cache.load("fiches/c.md").html == "y"
+
+
+# --------------------------------------------------------------------------
+# Builds
+
+
+def _copy_demo(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in SOURCES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
+
+def _build(project: Path, site: Path, *, cache: bool = True) -> tuple[int, int]:
+    """Build with the real CLI; return (pages taken from the cache, pages rendered)."""
+    env = {**os.environ, "PORTAIL_DATE": "2026-11-24", "PORTAIL_CACHE": "oui" if cache else "non"}
+    result = subprocess.run(
+        [str(PORTAIL), "build", "--site-dir", str(site)], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    found = STATS.search(output)
+    if not cache:
+        assert found is None, "PORTAIL_CACHE=non still used the cache"
+        return (0, 0)
+    assert found, output[-2000:]
+    return int(found.group(1)), int(found.group(2))
+
+
+def _differences(a: Path, b: Path) -> list[str]:
+    files_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    differing = sorted(files_a ^ files_b)
+    differing += sorted(name for name in files_a & files_b if (a / name).read_bytes() != (b / name).read_bytes())
+    return differing
+
+
+def _warm_equals_cold(project: Path, tmp: Path, name: str) -> tuple[int, int]:
+    hits, rendered = _build(project, tmp / f"{name}-warm")
+    _build(project, tmp / f"{name}-cold", cache=False)
+    assert _differences(tmp / f"{name}-warm", tmp / f"{name}-cold") == []
+    return hits, rendered
+
+
+@pytest.fixture()
+def warm_project(tmp_path):
+    """A copy of the demo whose cache holds a first build."""
+    project = _copy_demo(tmp_path / "depot")
+    hits, rendered = _build(project, tmp_path / "first")
+    assert hits == 0 and rendered > 200
+    return project
+
+
+def test_an_unchanged_rebuild_renders_nothing_and_writes_the_same_bytes(warm_project, tmp_path):
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "same")
+    assert rendered == 0 and hits > 200
+    assert _differences(tmp_path / "first", tmp_path / "same-warm") == []
+
+
+def test_editing_content_re_renders_the_pages_that_show_it(warm_project, tmp_path):
+    # A sheet's body, and the name of an actor that several sheets link to.
+    sheet = warm_project / "fiches" / "diagnostics-flux-pme-somme.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8") + "\nUne phrase ajoutée pour la reconstruction.\n", encoding="utf-8")
+    actor = warm_project / "content" / "acteurs" / "espace-environnement-picardie.md"
+    text = actor.read_text(encoding="utf-8")
+    actor.write_text(text.replace("nom: Espace Environnement (antenne Picardie)", "nom: Espace Environnement Picardie"), encoding="utf-8")
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "edit")
+    assert 2 < rendered < hits  # the two pages, their listings and the pages naming the actor; not the rest
+    page = (tmp_path / "edit-warm" / "fiches" / "diagnostics-flux-pme-somme" / "index.html").read_text(encoding="utf-8")
+    assert "Une phrase ajoutée pour la reconstruction." in page
+    naming = [p for p in (tmp_path / "edit-warm" / "fiches").rglob("index.html") if "Espace Environnement Picardie" in p.read_text(encoding="utf-8")]
+    assert len(naming) >= 3  # every sheet carried by the actor shows its new name
+
+
+def test_a_template_change_re_renders_every_page_that_uses_it(warm_project, tmp_path):
+    template = warm_project / "theme_overrides" / "portail" / "item.html"
+    template.write_text(template.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}<!-- gabarit modifié -->", 1), encoding="utf-8")
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "template")
+    assert rendered > 200 and hits == 0  # the theme is in every page's key
+    assert "gabarit modifié" in (tmp_path / "template-warm" / "fiches" / "diagnostics-flux-pme-somme" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_configuration_change_re_renders_everything(warm_project, tmp_path):
+    config = warm_project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("site_name: Réseau régional économie circulaire", "site_name: Réseau test"), encoding="utf-8")
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "config")
+    assert hits == 0
+    assert "Réseau test" in (tmp_path / "config-warm" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_deleted_file_leaves_no_page_and_no_entry(warm_project, tmp_path):
+    news = warm_project / "content" / "actualites" / "parution-guide-ess-economie-circulaire-collectivites.md"
+    news.unlink()
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "deleted")
+    assert rendered < hits
+    assert not (tmp_path / "deleted-warm" / "actualites" / "parution-guide-ess-economie-circulaire-collectivites").exists()
+    cache = RenderCache(warm_project / ".cache" / "pages")
+    assert cache.load("actualites/parution-guide-ess-economie-circulaire-collectivites.md") is None
+
+
+def test_an_image_replaced_in_place_re_renders_its_pages(warm_project, tmp_path):
+    image = warm_project / "fiches" / "images" / "compost-partage.jpg"
+    with Image.open(image) as original:
+        size = (original.width // 2, original.height // 2)
+    Image.new("RGB", size, (40, 120, 60)).save(image, quality=90)  # same path, other pixels and size
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "image")
+    assert 0 < rendered < hits
+
+
+def test_a_page_that_warned_is_not_taken_from_the_cache_next_time(warm_project, tmp_path):
+    sheet = warm_project / "fiches" / "diagnostics-flux-pme-somme.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8") + "\nVoir [la fiche](inexistante.md).\n", encoding="utf-8")
+    env = {**os.environ, "PORTAIL_DATE": "2026-11-24"}
+    for attempt in range(2):  # a strict build fails on the broken link, the second time as the first
+        result = subprocess.run([str(PORTAIL), "build", "--site-dir", str(tmp_path / f"w{attempt}")], cwd=warm_project, env=env, capture_output=True, text=True, check=False)
+        assert result.returncode != 0, f"build {attempt + 1} passed despite the broken link"
+        assert "inexistante.md" in result.stdout + result.stderr
+
+
+def test_templates_never_read_the_body_of_an_item():
+    """Item bodies are left out of page keys (plugin.py, ``skip``): a page
+    shows only its own body, through its Markdown. A template reading
+    ``.body`` would be served stale from the cache."""
+    reading = re.compile(r"\.body\b|\bbody_line\b|\[\s*['\"]body['\"]\s*\]")
+    offenders = [
+        str(path.relative_to(REPO))
+        for folder in (REPO / "theme_overrides", REPO / "generators" / "templates")
+        for path in folder.rglob("*.html")
+        if reading.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
