@@ -15,8 +15,11 @@ see ``corpus.py``), in child processes so that each figure stands alone:
   then indexed by the same Pagefind binary; and the ratio of the two;
 - Hugo (Debian's ``hugo`` package, installed here when missing and root):
   the same Markdown files, with a minimal layout, ``hugo --quiet``;
-- the warm rebuild after one edited sheet: not measured yet, the persistent
-  build cache does not exist.
+- the warm rebuild after one edited sheet: the cold build left its caches
+  (``.cache/pages/`` for rendered pages, ``.cache/images/`` for images and
+  social cards); one sheet gets a new sentence and the site is built again,
+  with the pages taken from the cache and re-rendered, and the share of that
+  time Pagefind took (it always indexes the whole site).
 
 Then the scaling exponent between the smallest and the largest size:
 log(t2 / t1) / log(pages2 / pages1), for portail and the baseline (1.0 is
@@ -34,8 +37,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -55,7 +60,6 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TODAY = date(2026, 11, 24)
 GIB = 1024**3
-WARM_NOT_MEASURED = "n/a (cache de construction persistant pas encore en place)"
 
 
 # -- child processes ---------------------------------------------------------------
@@ -74,14 +78,31 @@ def child_validate(root: Path) -> dict:
     return {"setup": setup, "load": time.perf_counter() - started, "problems": len(content.problems)}
 
 
+class _Messages(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 def child_build(root: Path, site: Path) -> dict:
     from generators.build import build_site
     from generators.project import find_project
 
     project = find_project(config=root / "mkdocs.yml")
+    messages = _Messages()
+    logging.getLogger("mkdocs").addHandler(messages)
     started = time.perf_counter()
     build_site(project, today=TODAY, site_dir=site)
-    return {"seconds": time.perf_counter() - started}
+    result = {"seconds": time.perf_counter() - started, "pagefind": None, "hits": None, "rendered": None}
+    for line in messages.lines:
+        if found := re.search(r"Pagefind en ([\d,]+) s", line):
+            result["pagefind"] = float(found.group(1).replace(",", "."))
+        if found := re.search(r"pages : (\d+) reprise\(s\) du cache, (\d+) rendue", line):
+            result["hits"], result["rendered"] = int(found.group(1)), int(found.group(2))
+    return result
 
 
 def run_child(*args: str) -> dict:
@@ -272,6 +293,10 @@ class Row:
     hugo_note: str
     build_cpu: float
     baseline_cpu: float
+    warm: float
+    warm_pagefind: float | None
+    warm_hits: int | None
+    warm_rendered: int | None
 
 
 def measure(sheets: int, work: Path) -> Row:
@@ -284,11 +309,28 @@ def measure(sheets: int, work: Path) -> Row:
     print(f"[{sheets} fiches] validation : {validate_process:.2f} s", flush=True)
 
     site = work / f"site-{sheets}"
+    shutil.rmtree(root / ".cache", ignore_errors=True)  # cold: no image, card or page cache
     _, peak_tree, out, build_cpu = timed([PYTHON, __file__, "--child", "build", str(root), str(site)], memory=True)
     child = json.loads(out.strip().splitlines()[-1])
     build, peak_process, peak_children = child["seconds"], child["maxrss"] * 1024, child["maxrss_children"] * 1024
     pages = count_pages(site)
     print(f"[{sheets} fiches] construction à froid : {build:.1f} s, {pages} pages", flush=True)
+    shutil.rmtree(site)
+
+    # Warm: one sheet edited, the caches of the cold build kept. The corpus is
+    # shared between runs: the sheet is put back as it was afterwards.
+    sheet = sorted((root / "fiches").glob("*.md"))[len(list((root / "fiches").glob("*.md"))) // 2]
+    original = sheet.read_bytes()
+    try:
+        sheet.write_bytes(original + "\nUne phrase ajoutée pour mesurer la reconstruction.\n".encode("utf-8"))
+        warm = run_child("build", str(root), str(site))
+    finally:
+        sheet.write_bytes(original)
+    print(
+        f"[{sheets} fiches] reconstruction à chaud (1 fiche modifiée) : {warm['seconds']:.1f} s dont Pagefind "
+        f"{warm['pagefind']} s ; {warm['hits']} pages reprises du cache, {warm['rendered']} rendues",
+        flush=True,
+    )
     shutil.rmtree(site)
     shutil.rmtree(root / ".cache", ignore_errors=True)
 
@@ -315,6 +357,7 @@ def measure(sheets: int, work: Path) -> Row:
     return Row(
         sheets, validate_process, loading["load"], loading["problems"], build, pages, peak_tree, peak_process, peak_children,
         mkdocs_seconds + pagefind_seconds, baseline_pages, hugo, hugo_pages, hugo_note, build_cpu, mkdocs_cpu + pagefind_cpu,
+        warm["seconds"], warm["pagefind"], warm["hits"], warm["rendered"],
     )
 
 
@@ -328,7 +371,7 @@ def report(rows: list[Row]) -> None:
     print(f"Machine : {os.cpu_count()} cœurs, partagée (mesures bruitées). Date de construction : {TODAY.isoformat()}.")
     header = (
         f"{'fiches':>7} {'pages':>7} {'valid. s':>9} {'(chargt)':>9} {'froid s':>8} {'ms/page':>8} {'mém. arbre':>11} "
-        f"{'mém. proc.':>11} {'réf. s':>7} {'rapport':>8} {'Hugo s':>7} {'Hugo ms/p':>10}  à chaud (1 fiche modifiée)"
+        f"{'mém. proc.':>11} {'réf. s':>7} {'rapport':>8} {'Hugo s':>7} {'Hugo ms/p':>10} {'à chaud s':>10} {'(Pagefind)':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -337,7 +380,13 @@ def report(rows: list[Row]) -> None:
         print(
             f"{r.sheets:>7} {r.pages:>7} {r.validate_process:>9.2f} {r.validate_load:>9.2f} {r.build:>8.1f} "
             f"{r.build / r.pages * 1000:>8.2f} {mib(r.peak_tree):>11} {mib(r.peak_process):>11} {r.baseline:>7.1f} "
-            f"{r.build / r.baseline:>8.2f} {hugo}  {WARM_NOT_MEASURED}"
+            f"{r.build / r.baseline:>8.2f} {hugo} {r.warm:>10.1f} {r.warm_pagefind if r.warm_pagefind is not None else 'n/a':>11}"
+        )
+    for r in rows:
+        print(
+            f"{r.sheets} fiches, à chaud (1 fiche modifiée) : {r.warm:.1f} s, dont Pagefind {r.warm_pagefind} s ; "
+            f"{r.warm_hits} pages reprises du cache, {r.warm_rendered} rendues ; cible : moins que Hugo à froid"
+            + (f" ({r.hugo:.1f} s)" if r.hugo is not None else "")
         )
     for r in rows:
         print(

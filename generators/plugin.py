@@ -272,7 +272,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                          "mdx_configs", "docs_dir", "remote_branch")
         }
         settings["markdown_extensions"] = [e if isinstance(e, str) else type(e).__qualname__ for e in config.markdown_extensions]
-        settings["theme"] = {"name": theme.name, "dirs": list(theme.dirs), "vars": dict(getattr(theme, "_vars", {}))}
+        settings["theme"] = {"name": theme.name, "dirs": list(theme.dirs), "vars": {key: _plain(theme[key]) for key in theme}}
         settings["plugins"] = list(config.plugins)
         settings["portail"] = dict(self.config)
         code = files_digest([
@@ -505,6 +505,13 @@ def _nav_outline(items, pages: dict[str, PageSpec]) -> list:
             title = spec.title if spec is not None else ("source", file.src_uri, _file_digest(file.abs_src_path))
         outline.append((type(entry).__name__, title, getattr(entry, "url", None), _nav_outline(children, pages) if children else None))
     return outline
+
+
+def _plain(value: object) -> object:
+    """Theme options as plain data (its locale is a Babel object: its name)."""
+    if isinstance(value, (str, int, float, bool, type(None), list, dict, tuple)):
+        return value
+    return str(value)
 
 
 def _file_digest(path: str | None) -> str:
