@@ -26,6 +26,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from generators.declaration import load_declaration
+from generators.geo import Geography
 from generators.territories import TerritoryIndex
 
 REPO = Path(__file__).resolve().parent.parent
@@ -210,6 +211,7 @@ def write_content(root: Path, sheets: int, seed: int = 42) -> None:
     declaration = load_declaration(root / "config" / "types.yml", root)
     vocab = {name: list(v.terms) for name, v in declaration.vocabularies.items()}
     index = TerritoryIndex.load()
+    geography = Geography.load()
     departments = [d.name for d in index.departements()]
     regions = [r.name for r in index.regions()]
     communes = []
@@ -272,8 +274,13 @@ def write_content(root: Path, sheets: int, seed: int = 42) -> None:
             "chiffres_cles:",
             f"  - {{valeur: \"{rng.randint(2, 500)}\", libelle: tonnes évitées}}",
             f"  - {{valeur: \"{rng.randint(2, 60)}\", libelle: partenaires mobilisés}}",
-            f"coordonnees: {{lat: {rng.uniform(43, 50):.4f}, lon: {rng.uniform(-1, 7):.4f}}}",
         ]
+        # Coordinates as editors give them: a sheet placed in a commune is
+        # pinned near its centre (a point drawn anywhere in France would lie
+        # outside the sheet's region, which real sheets do not).
+        if (centre := _centre(index, geography, territories[0])) is not None:
+            lat, lon = centre.lat + rng.uniform(-0.03, 0.03), centre.lon + rng.uniform(-0.03, 0.03)
+            lines.append(f"coordonnees: {{lat: {lat:.4f}, lon: {lon:.4f}}}")
         if rng.random() < IMAGE_SHARE["fiche"]:
             images.photo(sheets_dir / "images" / f"initiative-{n:05d}.jpg")
             lines += _image_lines("image", f"images/initiative-{n:05d}.jpg", f"Photographie de l'initiative {n} sur le terrain")
@@ -299,6 +306,15 @@ def write_content(root: Path, sheets: int, seed: int = 42) -> None:
         ]
         sheets_dir.joinpath(f"initiative-{n:05d}.md").write_text("\n".join(lines), encoding="utf-8")
     _other_types(root, rng, images, sheets, vocab, places, actor_slugs)
+
+
+def _centre(index: TerritoryIndex, geography: Geography, name: str):
+    """The centre of a commune named ``name``, None for a department or a region."""
+    try:
+        place = index.resolve(name)
+    except LookupError:
+        return None
+    return geography.centre(place.code) if place.level == "commune" else None
 
 
 def _territories(rng: random.Random, places: dict) -> list[str]:

@@ -42,7 +42,7 @@ from .site import Links
 from .taxonomy import Taxonomy
 from .territories import TerritoryIndex
 from .declaration import Declaration
-from .values import FileRef, Image
+from .values import FileRef, Image, Reference
 
 log = get_plugin_logger("portail")
 
@@ -50,6 +50,7 @@ TODAY_ENV = "PORTAIL_DATE"
 CACHE_ENV = "PORTAIL_CACHE"  # "non" (or 0, false): render every page, as the option ``cache: false`` does
 CACHED_TEMPLATE = "portail/_cache.html"  # an empty template: a page taken from the cache skips its own
 # Packages whose code shapes the pages' HTML: their versions are part of every page's key.
+SHARED_INDEXES = ("links", "taxonomy")  # the site-wide indexes of a page's context (site.py), traced
 RENDER_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "jinja2", "markupsafe", "babel", "pymdown-extensions", "pillow")
 
 # mkdocs-material's base.html puts autocomplete="off" on two checkboxes, which
@@ -239,7 +240,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
     def _start_render_cache(self, config) -> None:
         """Open ``.cache/pages/`` and compute the part of every page's key that
         the whole build shares (the navigation's part is added in on_nav)."""
-        self._hits, self._misses, self._warned = {}, {}, set()
+        self._hits, self._misses, self._warned, self._replayed = {}, {}, set(), {}
         enabled = self.config.cache and os.environ.get(CACHE_ENV, "").strip().lower() not in ("0", "non", "false", "no")
         if not enabled:
             self.render = None
@@ -318,7 +319,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             log.debug(f"page {src_uri} hors du cache : {reason}")
             return markdown
         entry = self.render.load(src_uri)
-        if entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec)):
+        if entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec), self._replayed, SHARED_INDEXES):
             self._hits[src_uri] = entry.html
             self.render.hits += 1
             page.meta["template"] = CACHED_TEMPLATE
@@ -342,7 +343,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         ))
 
     def _trace_targets(self, page, spec: PageSpec) -> dict[str, object]:
-        targets = {name: spec.context[name] for name in ("links", "taxonomy") if name in spec.context}
+        targets = {name: spec.context[name] for name in SHARED_INDEXES if name in spec.context}
         if self.images is not None:
             targets["images"] = self.images.for_page(page.file.src_uri, page.url, spec.context.get("item"))
         return targets
@@ -438,7 +439,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if spec is not None:
             data = spec.context
             if src_uri in self._misses:  # calls on the shared indexes are recorded
-                data = {**data, **{name: self._traced(src_uri, name, data[name]) for name in ("links", "taxonomy") if name in data}}
+                data = {**data, **{name: self._traced(src_uri, name, data[name]) for name in SHARED_INDEXES if name in data}}
             context["portail"] = data
             if spec.description and not page.meta.get("description"):
                 page.meta["description"] = spec.description
@@ -453,7 +454,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         miss = self._misses.get(src_uri)
         if miss is None:
             return target
-        return Recorder(target, name, miss[1], miss[2])
+        return Recorder(target, name, miss[1], miss[2], _links_arguments if name == "links" else None)
 
 
 def _editor(options, declaration, config) -> tuple[EditorSettings, Path] | None:
@@ -505,6 +506,16 @@ def _nav_outline(items, pages: dict[str, PageSpec]) -> list:
             title = spec.title if spec is not None else ("source", file.src_uri, _file_digest(file.abs_src_path))
         outline.append((type(entry).__name__, title, getattr(entry, "url", None), _nav_outline(children, pages) if children else None))
     return outline
+
+
+def _links_arguments(method: str, args: tuple, kwargs: dict):
+    """What a call on site.Links depends on: an item's type and slug for its
+    address; nothing else for its title (the item is in the page's key)."""
+    if args and isinstance(args[0], Item):
+        if method == "title":
+            return None
+        args = (Reference(type=args[0].type, slug=args[0].slug), *args[1:])
+    return args, kwargs
 
 
 def _plain(value: object) -> object:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import marshal
 import os
 import pickle
 import tempfile
@@ -59,6 +60,7 @@ class Fingerprinter:
         self.opaque = dict(opaque or {})
         self.skip = dict(skip or {})  # attributes left out of a type's digest
         self._memo: dict[int, tuple[object, bytes]] = {}
+        self._fields: dict[type, tuple[str, ...]] = {}  # a dataclass's fields, minus the skipped ones
 
     def digest(self, value: object) -> bytes:
         h = hashlib.blake2b(digest_size=20)
@@ -73,7 +75,7 @@ class Fingerprinter:
             h.update(b"N" if value is None else (b"T" if value else b"F"))
         elif isinstance(value, str):
             data = value.encode("utf-8", "surrogatepass")
-            h.update(b"s%d:" % len(data))
+            h.update(b"s%d:" % len(data) if kind is str else b"s%s:%d:" % (kind.__qualname__.encode(), len(data)))
             h.update(data)
         elif kind is int or kind is float or isinstance(value, (Decimal, datetime, date, time)):
             text = repr(value).encode()
@@ -86,6 +88,9 @@ class Fingerprinter:
             self._feed(h, ("path", value.as_posix()), depth + 1)
         elif isinstance(value, enum.Enum):
             self._feed(h, ("enum", kind.__qualname__, value.name), depth + 1)
+        elif (kind is list or kind is tuple or kind is dict) and (data := _marshalled(value)) is not None:
+            h.update(b"m%d:" % len(data))
+            h.update(data)
         elif isinstance(value, (list, tuple)):
             h.update(b"l%d[" % len(value) if isinstance(value, list) else b"t%d[" % len(value))
             for element in value:
@@ -117,18 +122,22 @@ class Fingerprinter:
         if remembered is not None and remembered[0] is value:
             return remembered[1]
         kind = type(value)
-        if dataclasses.is_dataclass(value):
-            state = [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+        names = self._fields.get(kind)
+        if names is None and dataclasses.is_dataclass(value):
+            skipped = self.skip.get(kind, frozenset())
+            names = self._fields[kind] = tuple(f.name for f in dataclasses.fields(value) if f.name not in skipped)
+        if names is not None:
+            state = [(name, getattr(value, name)) for name in names]
         elif hasattr(value, "__dict__") or hasattr(kind, "__slots__"):
             state = sorted(vars(value).items()) if hasattr(value, "__dict__") else []
             for name in _slot_names(kind):
                 if hasattr(value, name):
                     state.append((name, getattr(value, name)))
+            skipped = self.skip.get(kind)
+            if skipped:
+                state = [(name, element) for name, element in state if name not in skipped]
         else:
             raise Untraceable(f"valeur de type {kind.__qualname__}")
-        skipped = self.skip.get(kind)
-        if skipped:
-            state = [(name, element) for name, element in state if name not in skipped]
         h = hashlib.blake2b(digest_size=20)
         h.update(b"o")
         self._feed(h, (kind.__module__, kind.__qualname__), depth + 1)
@@ -138,6 +147,17 @@ class Fingerprinter:
         digest = h.digest()
         self._memo[id(value)] = (value, digest)
         return digest
+
+
+def _marshalled(value: object) -> bytes | None:
+    """Plain data (strings, numbers, lists, dicts...) in one C call, or None
+    when it holds anything else. Version 2 writes no back-references, so the
+    bytes depend on the value only (a set's order may differ between runs:
+    then the page is only rendered again, never wrongly reused)."""
+    try:
+        return marshal.dumps(value, 2)
+    except ValueError:
+        return None
 
 
 def _slot_names(kind: type) -> list[str]:
@@ -178,13 +198,14 @@ class Recorder:
     not stored.
     """
 
-    __slots__ = ("_target", "_name", "_calls", "_state")
+    __slots__ = ("_target", "_name", "_calls", "_state", "_canonical")
 
-    def __init__(self, target: object, name: str, calls: list, state: dict) -> None:
+    def __init__(self, target: object, name: str, calls: list, state: dict, canonical: Canonical | None = None) -> None:
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_name", name)
         object.__setattr__(self, "_calls", calls)
         object.__setattr__(self, "_state", state)
+        object.__setattr__(self, "_canonical", canonical)
 
     def __getattr__(self, attribute: str) -> object:
         if attribute.startswith("__") or attribute == "jinja_pass_arg":
@@ -196,12 +217,15 @@ class Recorder:
             else:
                 self._state["broken"] = f"{self._name}.{attribute} lu directement"
             return value
-        name, calls, state = self._name, self._calls, self._state
+        name, calls, state, canonical = self._name, self._calls, self._state, self._canonical
 
         def recorded(*args: object, **kwargs: object) -> object:
             result = value(*args, **kwargs)
+            arguments = (args, kwargs) if canonical is None else canonical(attribute, args, kwargs)
+            if arguments is None:
+                return result  # an answer that follows from the arguments alone
             try:
-                calls.append((name, attribute, pickle.dumps((args, kwargs), protocol=5), result))
+                calls.append((name, attribute, pickle.dumps(arguments, protocol=5), result))
             except Exception as error:  # an argument that cannot be kept: no entry for this page
                 state["broken"] = f"{name}.{attribute} : {error}"
             return result
@@ -212,21 +236,39 @@ class Recorder:
         return bool(self._target)
 
 
-def replay(calls: list, targets: dict[str, object]) -> bool:
-    """True when every recorded call gets the same answer from ``targets``."""
+Canonical = Callable[[str, tuple, dict], "tuple[tuple, dict] | None"]
+"""``canonical(method, args, kwargs)``: the arguments to record for a call, in
+the smallest form that gets the same answer (an item by its type and slug),
+or None when the answer follows from the arguments alone."""
+
+_MISSING = object()
+
+
+def replay(calls: list, targets: dict[str, object], memo: dict | None = None, shared: Iterable[str] = ()) -> bool:
+    """True when every recorded call gets the same answer from ``targets``.
+
+    The answers of the ``shared`` targets (the same object for every page of
+    a build) are remembered in ``memo``: pages asking the same question of the
+    site's index replay it once.
+    """
     for name, attribute, arguments, result in calls:
         target = targets.get(name)
         if target is None:
             return False
-        try:
-            if arguments is None:
-                answer = getattr(target, attribute)
-            else:
-                args, kwargs = pickle.loads(arguments)
-                answer = getattr(target, attribute)(*args, **kwargs)
-            if answer != result or type(answer) is not type(result):
+        remembered = name in shared and memo is not None
+        answer = memo.get((name, attribute, arguments), _MISSING) if remembered else _MISSING
+        if answer is _MISSING:
+            try:
+                if arguments is None:
+                    answer = getattr(target, attribute)
+                else:
+                    args, kwargs = pickle.loads(arguments)
+                    answer = getattr(target, attribute)(*args, **kwargs)
+            except Exception:
                 return False
-        except Exception:
+            if remembered:
+                memo[(name, attribute, arguments)] = answer
+        if answer != result or type(answer) is not type(result):
             return False
     return True
 

@@ -226,3 +226,22 @@ def test_templates_never_read_the_body_of_an_item():
         if reading.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_links_are_traced_by_type_and_slug_with_the_same_answers():
+    """plugin._links_arguments records ``links.url(item)`` as a call with the
+    item's Reference: it must get the answer the item got, for every item."""
+    from generators.content import Validator
+    from generators.declaration import load_declaration
+    from generators.plugin import _links_arguments
+    from generators.site import Links
+    from generators.values import Reference
+
+    content = Validator(load_declaration(REPO / "config" / "types.yml", REPO)).load()
+    links = Links(content)
+    assert content.items
+    for item in content.items:
+        args, kwargs = _links_arguments("url", (item,), {})
+        assert isinstance(args[0], Reference)
+        assert links.url(*args, **kwargs) == links.url(item)
+        assert _links_arguments("title", (item,), {}) is None  # the item itself is in the page's key
