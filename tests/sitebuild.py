@@ -92,18 +92,25 @@ def demo_site() -> Path:
         return _BUILD["site"]  # type: ignore[return-value]
 
 
+def copy_sources(target: Path) -> Path:
+    """The site sources of the repository (SOURCES) copied into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in SOURCES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.is_file():
+            shutil.copy2(source, target / name)
+    return target
+
+
 def _build() -> Path:
     from generators.build import build_site
     from generators.project import find_project
 
     tmp = Path(tempfile.mkdtemp(prefix="portail-site-"))
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-    for name in SOURCES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, tmp / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.is_file():
-            shutil.copy2(source, tmp / name)
+    copy_sources(tmp)
     # build_site() gives the "mkdocs" logger a handler on the current stderr,
     # which pytest replaces while collecting: put the logger back as it was.
     logger = logging.getLogger("mkdocs")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
 import struct
 import zlib
 import re
@@ -26,10 +25,11 @@ from generators.declaration import DeclarationError, load_declaration
 from generators.images import PagePictures, prepare_images, variant_widths
 from generators.markdown_images import find_body_images, fragment_to_element
 from generators.project import find_project
+from sitebuild import copy_sources
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 24)
-SOURCES = ("mkdocs.yml", "config", "content", "fiches", "theme_overrides")
+
 RED, BLUE = (230, 20, 20), (30, 90, 200)
 
 
@@ -424,13 +424,7 @@ def test_fragment_to_element():
 
 
 def _copy_demo(root: Path, extra: dict[str, str | bytes]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name in SOURCES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, root / name)
+    copy_sources(root)
     for rel, data in extra.items():
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)

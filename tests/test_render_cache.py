@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,9 +19,9 @@ import pytest
 from PIL import Image
 
 from generators.render_cache import Entry, Fingerprinter, Recorder, RenderCache, replay
+from sitebuild import copy_sources
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCES = ("mkdocs.yml", "config", "content", "fiches", "theme_overrides")
 PORTAIL = Path(sys.executable).parent / "portail"
 STATS = re.compile(r"pages : (\d+) reprise\(s\) du cache, (\d+) rendue\(s\)")
 
@@ -97,17 +96,6 @@ def test_entries_round_trip_and_damaged_entries_are_misses(tmp_path):
 # Builds
 
 
-def _copy_demo(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for name in SOURCES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, target / name)
-    return target
-
-
 def _build(project: Path, site: Path, *, cache: bool = True) -> tuple[int, int]:
     """Build with the real CLI; return (pages taken from the cache, pages rendered)."""
     env = {**os.environ, "PORTAIL_DATE": "2026-11-24", "PORTAIL_CACHE": "oui" if cache else "non"}
@@ -142,7 +130,7 @@ def _warm_equals_cold(project: Path, tmp: Path, name: str) -> tuple[int, int]:
 @pytest.fixture()
 def warm_project(tmp_path):
     """A copy of the demo whose cache holds a first build."""
-    project = _copy_demo(tmp_path / "depot")
+    project = copy_sources(tmp_path / "depot")
     hits, rendered = _build(project, tmp_path / "first")
     assert hits == 0 and rendered > 200
     return project

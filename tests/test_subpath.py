@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import shutil
 import threading
 from collections import defaultdict
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from sitebuild import REPO, SOURCES, TODAY, chromium, require_tools  # noqa: F401
+from sitebuild import REPO, TODAY, chromium, copy_sources, require_tools  # noqa: F401
 from test_links import page_url, parse, target_file
 
 PREFIX = "/portail/"
@@ -40,13 +39,7 @@ def subpath_site(tmp_path_factory) -> Path:
     from generators.build import build_site
     from generators.project import find_project
 
-    root = tmp_path_factory.mktemp("sous-chemin")
-    for name in SOURCES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, root / name)
+    root = copy_sources(tmp_path_factory.mktemp("sous-chemin"))
     mkdocs = root / "mkdocs.yml"
     text, count = re.subn(r"(?m)^site_url:.*$", f"site_url: {SITE_URL}", mkdocs.read_text(encoding="utf-8"))
     assert count == 1
