@@ -31,7 +31,7 @@ from generators.declaration import load_declaration
 from generators.decap import DATE_PATTERN, EditorSettings, bundle_files, config_yaml, decap_config
 from generators.fields import parse_partial_date
 
-from sitebuild import AXE_JS, CHROMIUM_ARGS, REPO, SOURCES, built_site, chromium, require_tools, serve  # noqa: F401
+from sitebuild import AXE_JS, CHROMIUM_ARGS, REPO, built_site, chromium, copy_sources, require_tools, serve  # noqa: F401
 
 DECAP_SERVER = REPO / "admin" / "node_modules" / "decap-server" / "dist" / "index.js"
 TODAY = date(2026, 11, 24)
@@ -272,13 +272,7 @@ def _free_port() -> int:
 
 def _copy_sources(target: Path, editor: dict) -> Path:
     """The site sources in ``target``, with ``editor`` merged into the plugin's ``editeur`` options."""
-    target.mkdir(parents=True)
-    for name in SOURCES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.is_file():
-            shutil.copy2(source, target / name)
+    copy_sources(target)
     config = yaml.safe_load((target / "mkdocs.yml").read_text(encoding="utf-8"))
     for plugin in config["plugins"]:
         if isinstance(plugin, dict) and "portail" in plugin:
