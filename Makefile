@@ -30,7 +30,7 @@ test: $(STAMP) system editor
 
 ## serve: preview the site with live reload on http://127.0.0.1:8000
 serve: $(STAMP) editor
-	$(BIN)/mkdocs serve --livereload -a 127.0.0.1:8000
+	$(BIN)/mkdocs serve --dirty --livereload -a 127.0.0.1:8000
 
 ## validate: check every content file and print the problems in French
 validate: $(STAMP)
@@ -53,6 +53,7 @@ bench: $(STAMP) system editor
 	$(BIN)/python benchmarks/validate.py --fiches 10000
 	$(BIN)/python benchmarks/build.py --fiches 1000 5000
 	$(BIN)/python benchmarks/scale.py --fiches 1000 10000
+	$(BIN)/python benchmarks/preview.py --fiches 1000 10000
 	$(BIN)/python benchmarks/search.py --fiches 10000
 	$(BIN)/python benchmarks/images.py --photos 500
 	$(BIN)/python benchmarks/map.py --fiches 10000

@@ -72,6 +72,7 @@ class ContentSet:
     items: list[Item] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files_read: int = 0
+    summaries: dict[str, Summary] = field(default_factory=dict, repr=False)  # by source: for refresh()
     _index: dict[tuple[str, str], Item] = field(default_factory=dict, repr=False)
 
     def of_type(self, name: str, *, drafts: bool = False) -> list[Item]:
@@ -125,6 +126,7 @@ class Validator:
             content.problems.extend(problems)
             if summary is not None:
                 summaries.append(summary)
+                content.summaries[summary.source] = summary
             if item is not None:
                 content.items.append(item)
         content.problems.extend(self.check_across_files(summaries))
@@ -133,6 +135,34 @@ class Validator:
             content.problems = [
                 p for p in content.problems if any(p.file == w or p.file.startswith(w.rstrip("/") + "/") for w in wanted)
             ]
+        content.problems = sort_problems(content.problems)
+        return content
+
+    def refresh(self, previous: ContentSet, paths: list[Path]) -> ContentSet:
+        """``previous`` (a set without problems, from ``load``) after ``paths``,
+        files it already holds, were edited: only they are read again, then the
+        checks across files run over every file. Same result as ``load`` when
+        no file was added or removed; a preview server's quick rebuild."""
+        root = self.declaration.root
+        fresh: dict[str, tuple[Item | None, Summary | None, list[Problem]]] = {}
+        for path in paths:
+            fresh[_rel(path.resolve(), root)] = self._validate_one(path.resolve(), True)
+        content = ContentSet(self.declaration, files_read=previous.files_read)
+        for item in previous.items:
+            if item.source in fresh:
+                continue
+            content.items.append(item)
+        content.summaries = dict(previous.summaries)
+        for source, (item, summary, problems) in fresh.items():
+            content.problems.extend(problems)
+            content.summaries.pop(source, None)
+            if summary is not None:
+                content.summaries[source] = summary
+            if item is not None:
+                content.items.append(item)
+        order = {source: index for index, source in enumerate(sorted(content.summaries, key=lambda s: tuple(s.split("/"))))}
+        content.items.sort(key=lambda i: order.get(i.source, -1))
+        content.problems.extend(self.check_across_files(list(content.summaries.values())))
         content.problems = sort_problems(content.problems)
         return content
 
@@ -344,20 +374,45 @@ _CATALOGUE_CODES = frozenset(__import__("generators.problems", fromlist=["CATALO
 
 def iter_values_of_kind(fields: dict[str, FieldSpec], data: dict, kind: str, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, object]]:
     """Every validated value of a field kind ("terme", "territoire"...) with its path."""
-    for name, spec in fields.items():
+    for name, spec, target in _fields_holding(fields, kind):
         value = data.get(name)
         if value is None:
             continue
+        if spec.item and isinstance(value, list):
+            for index, element in enumerate(value):
+                if element is None:
+                    continue
+                if target.kind == kind:
+                    yield prefix + (name, index), element
+                elif isinstance(element, dict):
+                    yield from iter_values_of_kind(target.fields or {}, element, kind, prefix + (name, index))
+        elif target.kind == kind:
+            yield prefix + (name,), value
+        elif isinstance(value, dict):
+            yield from iter_values_of_kind(target.fields or {}, value, kind, prefix + (name,))
+
+
+# (id of a fields mapping, kind) -> (the mapping, kept alive so its id stays
+# its own, and its fields that hold that kind or objects that may): the
+# indexes of a build ask this of every item, and most fields hold no such value.
+_HOLDING: dict[tuple[int, str], tuple[dict, list[tuple[str, FieldSpec, FieldSpec]]]] = {}
+
+
+def _fields_holding(fields: dict[str, FieldSpec], kind: str) -> list[tuple[str, FieldSpec, FieldSpec]]:
+    cached = _HOLDING.get((id(fields), kind))
+    if cached is not None and cached[0] is fields:
+        return cached[1]
+    found = []
+    for name, spec in fields.items():
         target = spec.item or spec
-        elements = enumerate(value) if spec.item and isinstance(value, list) else [(None, value)]
-        for index, element in elements:
-            path = prefix + (name,) if index is None else prefix + (name, index)
-            if element is None:
-                continue
-            if target.kind == kind:
-                yield path, element
-            elif target.kind == "objet" and isinstance(element, dict):
-                yield from iter_values_of_kind(target.fields or {}, element, kind, path)
+        if target.kind == kind or (target.kind == "objet" and _holds(target.fields or {}, kind)):
+            found.append((name, spec, target))
+    _HOLDING[(id(fields), kind)] = (fields, found)
+    return found
+
+
+def _holds(fields: dict[str, FieldSpec], kind: str) -> bool:
+    return any((s.item or s).kind == kind or ((s.item or s).kind == "objet" and _holds((s.item or s).fields or {}, kind)) for s in fields.values())
 
 
 def iter_references(fields: dict[str, FieldSpec], data: dict, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Reference]]:

@@ -873,6 +873,16 @@ def prepare_images(
     return result
 
 
+def image_signature(declaration: "Declaration", item: "Item") -> tuple:
+    """The images an item uses, as prepare_images sees them: two versions of
+    an item with the same signature need no image processed again."""
+    from .content import ContentSet  # content.py imports this module
+
+    result = ImageSet()
+    uses = _collect_uses(ContentSet(declaration, items=[item]), result)
+    return (sorted(uses), sorted(result.body_paths.items()), sorted(result.withheld))
+
+
 def _collect_uses(content: "ContentSet", result: ImageSet) -> dict[str, list[_Use]]:
     """Every image of the published items, with where each file uses it;
     drafts' raster images go to ``result.withheld``."""

@@ -14,16 +14,19 @@ import os
 import posixpath
 import re
 import sys
+from dataclasses import dataclass, field
 from importlib import metadata
 from datetime import date
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, DictLoader
+from jinja2 import BytecodeCache, ChoiceLoader, DictLoader
+from jinja2.bccache import Bucket
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.utils import clean_directory
 
 from .cards import social_cards
 from .carte import TilesError, tiles_from_config
@@ -31,11 +34,12 @@ from .content import ContentSet, Item, Validator
 from .declaration import DeclarationError, load_declaration
 from .decap import EditorSettings, admin_outputs, find_bundle
 from .formatting import FILTERS
-from .images import ImageSet, prepare_images, public_path
+from .images import ImageSet, image_signature, prepare_images, public_path
 from .markdown_images import BodyImagesExtension
+from .preview import PREVIEW_LIMIT, BackgroundBuild, compare, snapshot
 from .emit import write_outputs
 from .search import SearchIndexError, index_site
-from .site import PageSpec, build_outputs, build_pages
+from .site import PageSpec, SitePlanner, build_outputs, plan_pages
 from .redirects import RedirectPlan, check_redirects, render_pages
 from .render_cache import Entry, Fingerprinter, Recorder, RenderCache, Untraceable, files_digest, replay
 from .site import Links
@@ -116,6 +120,30 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._warned: set[str] = set()
         self._current: str | None = None
         self._watch: _PageWarnings | None = None
+        # The preview server (``mkdocs serve --dirty``): MkDocs keeps this
+        # object across rebuilds because it has on_startup.
+        self._previewing = False
+        self._previous: _Built | None = None  # the last build that succeeded
+        self._quick: _Quick | None = None  # this build's plan, when it is a quick one
+        self._stamps: dict[str, tuple[int, int]] = {}
+        self._background = BackgroundBuild()
+        self._validator: tuple[bytes, Validator] | None = None
+        self._planner: SitePlanner | None = None  # the preview server's, kept for quick rebuilds
+        self._bytecode = _MemoryBytecodeCache()  # templates compiled once per process
+        self._page_files: dict[str, File] = {}
+        self._extra_files: list[File] = []
+        self._replaced_files: set[str] = set()
+        self._sources: set[str] = set()
+
+    def on_startup(self, *, command, dirty):
+        """Quick rebuilds only for ``mkdocs serve --dirty``: MkDocs then skips
+        the pages whose file says it did not change (see _GeneratedPage)."""
+        self._previewing = command == "serve" and dirty
+        if self._previewing:
+            logging.getLogger("mkdocs.commands.build").addFilter(_drop_dirty_warning)
+
+    def on_shutdown(self):
+        self._background.cancel()
 
     def on_config(self, config):
         """Priority 0 (default). Load and check the declaration; settle "today"."""
@@ -126,7 +154,12 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             for problem in error.problems:
                 log.error(problem.format_text())
             raise PluginError("la déclaration des types de contenu est invalide") from None
-        self.validator = Validator(declaration)
+        # The preview server keeps its validator (and its compiled models)
+        # while the declaration's folder is unchanged.
+        digest = files_digest([declaration.path.parent])
+        if self._validator is None or self._validator[0] != digest:
+            self._validator = (digest, Validator(declaration))
+        self.validator = self._validator[1]
         self.editor = _editor(self.config.editeur, declaration, config)
         try:
             self.tiles = tiles_from_config(self.config.carte.get("tuiles"))
@@ -142,13 +175,71 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self.images: ImageSet | None = None
         self.body_images = BodyImagesExtension(config.theme)
         config.markdown_extensions.append(self.body_images)
+        self.render_base = self._build_digest(config)
+        self._quick = None
+        if self._previewing:
+            self._background.cancel()  # a newer build: the full one under way is out of date
+            self._quick = self._plan_quick(config)
+        if self._quick is not None:  # 404.html and sitemap.xml: the full build that follows writes them
+            config.theme.static_templates.clear()
         return config
+
+    # -- the preview server's quick rebuilds (preview.py) ----------------------
+
+    def _watched_folders(self, config) -> list[Path]:
+        declaration = self.validator.declaration
+        return [declaration.root / folder for folder in declaration.folders()] + [Path(config.docs_dir)]
+
+    def _plan_quick(self, config) -> "_Quick | None":
+        """A quick rebuild when only a few content files were edited since the
+        last build, keeping their type, slug, draft state and images; else None."""
+        self._stamps = snapshot(self._watched_folders(config))
+        previous = self._previous
+        if previous is None or previous.base != self.render_base:
+            return None
+        changes = compare(previous.stamps, self._stamps)
+        if changes.added or changes.removed or not changes.edited or len(changes.edited) > PREVIEW_LIMIT:
+            return None
+        root = self.validator.declaration.root
+        sources = []
+        for path in changes.edited:
+            try:
+                source = Path(path).resolve().relative_to(root).as_posix()
+            except ValueError:
+                return None
+            if source not in previous.items:
+                return None  # not a content file (a stylesheet, an image...)
+            sources.append(source)
+        content = self.validator.refresh(previous.content, [root / source for source in sources])
+        if not content.problems:
+            for source in sources:
+                old, new = previous.items[source], next((i for i in content.items if i.source == source), None)
+                if new is None or (old.type, old.slug, old.draft) != (new.type, new.slug, new.draft):
+                    return None
+                if image_signature(content.declaration, old) != image_signature(content.declaration, new):
+                    return None
+                if _attached_files(ContentSet(content.declaration, items=[old])) != _attached_files(ContentSet(content.declaration, items=[new])):
+                    return None
+        return _Quick(content=content, sources=sources)
+
+    def on_pre_build(self, config):
+        """Priority 0. Before a full build of the preview server (MkDocs,
+        in dirty mode, keeps the folder), empty it as MkDocs would. Then note
+        which page each warning is about: a page whose rendering warned is
+        not stored (a strict build fails on it, and a cached copy would hide
+        the warning next time)."""
+        if self._previewing and self._quick is None:
+            clean_directory(config.site_dir)
+        self._watch = _PageWarnings(self)
+        logging.getLogger("mkdocs").addHandler(self._watch)
 
     def on_files(self, files: Files, config) -> Files:
         """Priority 0. Validate all content (stop on any problem), then swap the
         editors' files for generated pages, process images and social cards
-        (stop on a bad image) and add the files they attach."""
-        content = self.validator.load()
+        (stop on a bad image) and add the files they attach. A quick rebuild
+        of the preview server plans again only the edited items' pages."""
+        quick = self._quick
+        content = self.validator.load() if quick is None else quick.content
         if content.problems:
             for problem in content.problems:
                 log.error(problem.format_text())
@@ -159,24 +250,53 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self.content = content
         root = self.validator.declaration.root
         docs_dir = Path(config.docs_dir).resolve()
-        sources = {str((root / item.source).resolve()) for item in content.items}
+        if quick is None:
+            self._planner = SitePlanner(content, self.today, config.site_url or "", tiles=self.tiles)
+            pages = plan_pages(self._planner)
+        else:
+            assert self._previous is not None
+            edited = set(quick.sources)
+            items = [item for item in content.items if item.source in edited]
+            planner = self._planner
+            if planner is None or len(items) != 1 or not planner.rebind(content, items[0]):
+                planner = self._planner = SitePlanner(content, self.today, config.site_url or "", tiles=self.tiles)
+            fresh = {spec.src_uri: spec for spec in (planner.item_page(i) for i in content.items if i.source in edited and not i.draft)}
+            pages = [fresh.get(src_uri, spec) for src_uri, spec in self._previous.pages.items()]
+            quick.pages = set(fresh)
+        # The same items in a quick rebuild: the same sources; and the files
+        # (with their MkDocs page) of the pages not rendered again are kept.
+        self._sources = self._previous.sources if quick is not None and self._previous is not None else _resolved_sources(root, content)
+        kept = self._previous.page_files if quick is not None and self._previous is not None else {}
         for file in list(files):
-            if file.abs_src_path and str(Path(file.abs_src_path).resolve()) in sources:
+            if file.abs_src_path and str(Path(file.abs_src_path).resolve()) in self._sources:
                 files.remove(file)
         self.pages = {}
-        for spec in build_pages(content, self.today, config.site_url or "", tiles=self.tiles):
+        self._page_files = {}
+        for spec in pages:
             self.pages[spec.src_uri] = spec
             existing = files.get_file_from_path(spec.src_uri)
             if existing is not None:
                 files.remove(existing)
-            files.append(
-                File.generated(
+            page_file = kept.get(spec.src_uri) if quick is not None and spec.src_uri not in quick.pages else None
+            if page_file is None:
+                page_file = _GeneratedPage.generated(
                     config,
                     spec.src_uri,
                     content=_page_source(spec),
                     inclusion=InclusionLevel.INCLUDED if spec.in_nav else InclusionLevel.NOT_IN_NAV,
                 )
-            )
+            page_file.modified = quick is None or spec.src_uri in quick.pages
+            self._page_files[spec.src_uri] = page_file
+            files.append(page_file)
+        if quick is not None:  # the same images as the last build (_plan_quick checked it)
+            assert self._previous is not None
+            self.images = self._previous.images
+        else:
+            self._prepare_images(content, docs_dir, config)
+        self._add_files(files, config, content, root, docs_dir)
+        return files
+
+    def _prepare_images(self, content: ContentSet, docs_dir: Path, config) -> None:
         # Images: decoded in full, variants and social cards from .cache/images/
         # (images.py, cards.py); a bad image stops the build like a bad field.
         self.images = prepare_images(
@@ -195,14 +315,26 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             f"images : {self.images.processed} traitée(s), {self.images.drawn} carte(s) de partage dessinée(s), "
             f"{self.images.reused} reprise(s) du cache"
         )
+
+    def _add_files(self, files: Files, config, content: ContentSet, root: Path, docs_dir: Path) -> None:
+        assert self.images is not None
+        quick = self._quick is not None and self._previous is not None
         replaced = self.images.replaced_sources()  # originals keep their EXIF/GPS: only variants are published
-        replaced_files = {str((root / path).resolve()) for path in replaced}
+        self._replaced_files = self._previous.replaced_files if quick else {str((root / path).resolve()) for path in replaced}
         for file in list(files):
-            if file.abs_src_path and str(Path(file.abs_src_path).resolve()) in replaced_files:
+            if file.abs_src_path and not isinstance(file, _GeneratedPage) and str(Path(file.abs_src_path).resolve()) in self._replaced_files:
                 files.remove(file)
-        for uri, path in self.images.published_files():
-            if files.get_file_from_path(uri) is None:
-                files.append(File.generated(config, uri, abs_src_path=str(path)))
+        if quick:  # the same images and attachments (_plan_quick): the same files
+            self._extra_files = self._previous.extra_files
+            for extra in self._extra_files:
+                if files.get_file_from_path(extra.src_uri) is None:
+                    files.append(extra)
+        else:
+            self._extra_files = []
+            for uri, path in self.images.published_files():
+                if files.get_file_from_path(uri) is None:
+                    self._extra_files.append(File.generated(config, uri, abs_src_path=str(path)))
+                    files.append(self._extra_files[-1])
         page_items = {src_uri: spec.context.get("item") for src_uri, spec in self.pages.items()}
         images = self.images
 
@@ -213,13 +345,19 @@ class PortailPlugin(BasePlugin[PortailConfig]):
 
         self.body_images.use(body_pictures)
         self._site_url = config.site_url or ""
-        for path in sorted(_attached_files(content) - replaced):
+        for path in [] if quick else sorted(_attached_files(content) - replaced):
             absolute = root / path
             uri = public_path(absolute, docs_dir, path)
             if files.get_file_from_path(uri) is None:
-                files.append(File.generated(config, uri, abs_src_path=str(absolute)))
+                self._extra_files.append(File.generated(config, uri, abs_src_path=str(absolute)))
+                files.append(self._extra_files[-1])
         # Old addresses (redirects.py): checked against every page and file now,
-        # written after the pages; a wrong line stops the build.
+        # written after the pages; a wrong line stops the build. A quick
+        # rebuild changes no address: the last build's plan holds.
+        if quick:
+            self.redirects = self._previous.redirects
+            self._start_render_cache(config)
+            return
         self.redirects = check_redirects(
             root / self.config.redirections, root, content, self.pages.values(), [(f.url, f.dest_uri) for f in files]
         )
@@ -233,7 +371,6 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if self.redirects.pending:
             log.info(f"redirections : {len(self.redirects.pending)} en attente (leur cible est un brouillon)")
         self._start_render_cache(config)
-        return files
 
     # -- the rendered-page cache (render_cache.py) --------------------------
 
@@ -259,6 +396,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             # re-renders that one page, not the listings that name the item.
             Item: frozenset({"body", "body_line"}),
         })
+        self.render_key = self.render_base
+
+    def _build_digest(self, config) -> bytes:
+        """What every page of the build is made of beside its own data: code,
+        templates, packages, configuration, declaration and the build date."""
         theme = config.theme
         versions = []
         for name in RENDER_PACKAGES:
@@ -282,23 +424,15 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             Path(config.config_file_path),
             self.validator.declaration.path.parent,
         ])
-        self.render_base = self.fingerprints.digest((
+        return Fingerprinter({}).digest((
             "portail", code, versions, sys.version, settings, self.today.isoformat(), [str(self.tiles)],
         ))
-        self.render_key = self.render_base
 
     def on_nav(self, nav, config, files):
         """Priority 0. The navigation is on every page: it is part of every key."""
         if self.render is not None:
             self.render_key = self.fingerprints.digest((self.render_base, _nav_outline(nav.items, self.pages)))
         return nav
-
-    def on_pre_build(self, config):
-        """Priority 0. Note which page each warning is about: a page whose
-        rendering warned is not stored (a strict build fails on it, and a
-        cached copy would hide the warning next time)."""
-        self._watch = _PageWarnings(self)
-        logging.getLogger("mkdocs").addHandler(self._watch)
 
     def _stop_watching(self) -> None:
         if self._watch is not None:
@@ -368,14 +502,27 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         # build. A theme has far fewer templates: keep them all (as Jinja's
         # own cache_size=-1 does). MkDocs makes a new environment per build.
         env.cache = {}
+        env.bytecode_cache = self._bytecode
         env.globals["portail_public_path"] = lambda ref: public_path(
             self.validator.declaration.root / ref.path, Path(config.docs_dir).resolve(), ref.path
         )
         return env
 
     def on_post_build(self, config):
-        """Priority 0. Write feeds, calendars and exports beside the pages, then index the site for search."""
+        """Priority 0. Write feeds, calendars and exports beside the pages, then
+        index the site for search. After a quick rebuild of the preview
+        server, a child process builds all that in the background instead."""
         self._stop_watching()
+        quick = self._quick
+        if quick is not None and self._previous is not None:
+            assert self.content is not None
+            self._previous = self._built(quick.content)
+            log.info(
+                f"aperçu rapide : {len(quick.pages)} page(s) reconstruite(s) ; les listes, les pages de thèmes et "
+                "de territoires, les flux et la recherche suivent en arrière-plan"
+            )
+            self._background.start(config.config_file_path, config.site_dir, config.site_url or "")
+            return
         if self.render is not None:
             pruned = self.render.prune(self.pages)
             log.info(
@@ -402,10 +549,23 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 index_site(Path(config.site_dir))
             except SearchIndexError as error:
                 raise PluginError(f"index de recherche : {error}") from None
+            if self._previewing:
+                self._previous = self._built(self.content)
+
+    def _built(self, content: ContentSet) -> "_Built":
+        """What a later quick rebuild of the preview server starts from."""
+        assert self.images is not None
+        return _Built(
+            base=self.render_base, stamps=self._stamps, content=content, items={item.source: item for item in content.items},
+            pages=dict(self.pages), images=self.images, redirects=self.redirects, sources=self._sources,
+            page_files=dict(self._page_files), extra_files=list(self._extra_files), replaced_files=self._replaced_files,
+        )
 
     def on_build_error(self, error):
-        """Priority 0. Stop drawing social cards for a build that failed."""
+        """Priority 0. Stop drawing social cards for a build that failed; a
+        quick rebuild will not start from its planner."""
         self._stop_watching()
+        self._planner = None
         if self.images is not None:
             self.images.cancel_cards()
 
@@ -457,6 +617,14 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         return Recorder(target, name, miss[1], miss[2], _links_arguments if name == "links" else None)
 
 
+def _drop_dirty_warning(record: logging.LogRecord) -> bool:
+    """MkDocs warns on every dirty build that the navigation and links may be
+    wrong, which stops a strict build. Here only the edited items' pages are
+    rendered with the others kept, and a full build follows in the background
+    (preview.py): the warning does not apply."""
+    return not str(record.msg).startswith("A 'dirty' build is being performed")
+
+
 def _editor(options, declaration, config) -> tuple[EditorSettings, Path] | None:
     """The web editor's settings and Decap's bundle, or None when ``editeur.actif`` is off."""
     if not options.actif:
@@ -480,6 +648,44 @@ def _editor(options, declaration, config) -> tuple[EditorSettings, Path] | None:
         site_url=config.site_url or "",
     )
     return settings, bundle
+
+
+class _GeneratedPage(File):
+    """A page made by the plugin. In a quick rebuild of the preview server,
+    only the edited items' pages say they changed: MkDocs (in dirty mode)
+    neither converts nor writes the others, which the served folder holds."""
+
+    modified = True
+
+    def is_modified(self) -> bool:
+        return self.modified
+
+
+@dataclass
+class _Quick:
+    """A quick rebuild: the edited content files, the content with them read
+    again, and (once planned) the pages to render."""
+
+    content: ContentSet
+    sources: list[str]
+    pages: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Built:
+    """The last build that succeeded in the preview server."""
+
+    base: bytes  # _build_digest(): code, templates, configuration, date
+    stamps: dict[str, tuple[int, int]]  # preview.snapshot() taken when it started
+    content: ContentSet
+    items: dict[str, Item]  # by source
+    pages: dict[str, PageSpec]
+    images: ImageSet
+    redirects: RedirectPlan
+    sources: set[str]  # resolved paths of the content files
+    page_files: dict[str, File]  # the pages' files, with their MkDocs page
+    extra_files: list[File]  # images and attached documents
+    replaced_files: set[str]  # resolved paths of the originals replaced by their variants
 
 
 class _PageWarnings(logging.Handler):
@@ -564,6 +770,34 @@ def _page_source(spec: PageSpec) -> str:
     meta = {"title": spec.title, "template": spec.template}
     header = "\n".join(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items())
     return f"---\n{header}\n---\n\n{spec.markdown}"
+
+
+def _resolved_sources(root: Path, content: ContentSet) -> set[str]:
+    """Resolved paths of the content files (each folder resolved once)."""
+    folders: dict[str, str] = {}
+    found = set()
+    for item in content.items:
+        folder, _, name = item.source.rpartition("/")
+        if folder not in folders:
+            folders[folder] = str((root / folder).resolve())
+        found.add(os.path.join(folders[folder], name))
+    return found
+
+
+class _MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory, checked against their source by
+    Jinja: the preview server's rebuilds do not compile them again."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
 
 
 def _attached_files(content: ContentSet) -> set[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urljoin
 
-from .content import ContentSet, Item
+from .content import ContentSet, Item, iter_references, iter_values_of_kind
 from .declaration import ContentType, Declaration, FieldSpec
 from .carte import LEGAL_NOTICE_URL, Tiles, item_locator, map_outputs, map_page
 from .indicators import indicators_page, key_figures
@@ -109,6 +109,18 @@ def by_title(items: list[Item]) -> list[Item]:
     return sorted(items, key=lambda i: (i.title.casefold(), i.slug))
 
 
+def index_terms(item: Item, declaration: Declaration) -> tuple:
+    """What the indexes of a build (links, taxonomy, relations) file an item
+    under: its identity and title, terms, places and references."""
+    fields = declaration.types[item.type].fields
+    return (
+        item.type, item.slug, item.draft, item.title,
+        [(path, value) for path, value in iter_values_of_kind(fields, item.data, "terme")],
+        [(path, value) for path, value in iter_values_of_kind(fields, item.data, "territoire")],
+        [(path, ref) for path, ref in iter_references(fields, item.data)],
+    )
+
+
 class SitePlanner:
     """Holds the indexes shared by all pages of one build."""
 
@@ -123,6 +135,7 @@ class SitePlanner:
         self.links = Links(content, self.taxonomy)
         self.relations = Relations(content, self.taxonomy)
         self._search: dict[tuple[str, str], dict] = {}
+        self._rebound: set[tuple[str, str]] = set()  # items replaced by rebind()
 
     def search_of(self, item: Item) -> dict:
         """An item's search metadata (filters...), computed once per build."""
@@ -131,6 +144,23 @@ class SitePlanner:
             ctype = self.declaration.types[item.type]
             self._search[key] = search_metadata(item, ctype, self.declaration, self.territories, self.today)
         return self._search[key]
+
+    def rebind(self, content: ContentSet, item: Item) -> bool:
+        """Take ``content``, where ``item`` replaces the one of the same type
+        and slug, without building the indexes again: True when the item's
+        page then comes out as from a new planner. That holds when nothing
+        the indexes file it under changed (``index_terms``); other pages'
+        lists still show the old version, so only its page may be planned."""
+        key = (item.type, item.slug)
+        if not self._rebound <= {key}:
+            return False  # the indexes hold the old version of another item
+        old = self.content.find(item.type, item.slug)
+        if old is None or index_terms(old, self.declaration) != index_terms(item, self.declaration):
+            return False
+        self.content = content
+        self._search.pop(key, None)
+        self._rebound.add(key)
+        return True
 
     def published(self, type_name: str) -> list[Item]:
         return self.content.of_type(type_name)
@@ -143,36 +173,36 @@ class SitePlanner:
     def item_pages(self) -> list[PageSpec]:
         pages = []
         for item in sorted(self.content.items, key=lambda i: (i.type, i.slug)):
-            if item.draft:
-                continue
-            ctype = self.declaration.types[item.type]
-            url = item_url(ctype, item)
-            if "{chemin}" in ctype.url:
-                pages.append(self._free_page(item, ctype, url))
-                continue
-            context = {
-                **self.common(),
-                "item": item,
-                "ctype": ctype,
-                "fields": panel_fields(ctype, item),
-                "listing_url": listing_url(ctype),
-                "jsonld": jsonld(item, urljoin(self.site_url, url), self.site_url, self.links),
-                "search": self.search_of(item),
-                "locator": item_locator(item, self),
-            }
-            context.update(self._type_context(item))
-            pages.append(
-                PageSpec(
-                    src_uri=src_uri_for(url),
-                    url=url,
-                    title=item.title,
-                    template="portail/item.html",
-                    markdown=item.body,
-                    context=context,
-                    description=str(item.data.get("resume") or ""),
-                )
-            )
+            if not item.draft:
+                pages.append(self.item_page(item))
         return pages
+
+    def item_page(self, item: Item) -> PageSpec:
+        """The page of one published item."""
+        ctype = self.declaration.types[item.type]
+        url = item_url(ctype, item)
+        if "{chemin}" in ctype.url:
+            return self._free_page(item, ctype, url)
+        context = {
+            **self.common(),
+            "item": item,
+            "ctype": ctype,
+            "fields": panel_fields(ctype, item),
+            "listing_url": listing_url(ctype),
+            "jsonld": jsonld(item, urljoin(self.site_url, url), self.site_url, self.links),
+            "search": self.search_of(item),
+            "locator": item_locator(item, self),
+        }
+        context.update(self._type_context(item))
+        return PageSpec(
+            src_uri=src_uri_for(url),
+            url=url,
+            title=item.title,
+            template="portail/item.html",
+            markdown=item.body,
+            context=context,
+            description=str(item.data.get("resume") or ""),
+        )
 
     def _free_page(self, item: Item, ctype: ContentType, url: str) -> PageSpec:
         is_home = url == ""
@@ -428,7 +458,11 @@ class SitePlanner:
 
 
 def build_pages(content: ContentSet, today: date, site_url: str = "", tiles: Tiles | None = None) -> list[PageSpec]:
-    planner = SitePlanner(content, today, site_url, tiles=tiles)
+    return plan_pages(SitePlanner(content, today, site_url, tiles=tiles))
+
+
+def plan_pages(planner: SitePlanner) -> list[PageSpec]:
+    content, today, tiles = planner.content, planner.today, planner.tiles
     pages = planner.item_pages() + planner.listing_pages() + planner.taxonomy_pages()
     pages.append(map_page(planner, tiles))
     for extra in _extra_pages(content, today):
