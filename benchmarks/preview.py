@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -86,7 +87,7 @@ class Server:
             return response.read().decode("utf-8")
 
     def stop(self) -> None:
-        self.process.terminate()
+        self.process.send_signal(signal.SIGINT)  # as Ctrl+C: MkDocs shuts down, the plugin stops its background build
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:

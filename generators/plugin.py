@@ -134,10 +134,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._extra_files: list[File] = []
         self._replaced_files: set[str] = set()
         self._sources: set[str] = set()
+        self._resolved: dict[str, str] = {}
 
     def on_startup(self, *, command, dirty):
         """Quick rebuilds only for ``mkdocs serve --dirty``: MkDocs then skips
-        the pages whose file says it did not change (see _GeneratedPage)."""
+        the pages whose file says it did not change (see _GeneratedFile)."""
         self._previewing = command == "serve" and dirty
         if self._previewing:
             logging.getLogger("mkdocs.commands.build").addFilter(_drop_dirty_warning)
@@ -268,18 +269,18 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._sources = self._previous.sources if quick is not None and self._previous is not None else _resolved_sources(root, content)
         kept = self._previous.page_files if quick is not None and self._previous is not None else {}
         for file in list(files):
-            if file.abs_src_path and str(Path(file.abs_src_path).resolve()) in self._sources:
+            if file.abs_src_path and self._resolve(file.abs_src_path) in self._sources:
                 files.remove(file)
         self.pages = {}
         self._page_files = {}
         for spec in pages:
             self.pages[spec.src_uri] = spec
-            existing = files.get_file_from_path(spec.src_uri)
+            existing = files.src_uris.get(spec.src_uri)  # URIs made by the planner are already POSIX
             if existing is not None:
                 files.remove(existing)
             page_file = kept.get(spec.src_uri) if quick is not None and spec.src_uri not in quick.pages else None
             if page_file is None:
-                page_file = _GeneratedPage.generated(
+                page_file = _GeneratedFile.generated(
                     config,
                     spec.src_uri,
                     content=_page_source(spec),
@@ -316,24 +317,34 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             f"{self.images.reused} reprise(s) du cache"
         )
 
+    def _resolve(self, path: str) -> str:
+        """A file's resolved path, remembered (the preview server's rebuilds
+        ask it of the same few thousand files each time)."""
+        found = self._resolved.get(path)
+        if found is None:
+            found = self._resolved[path] = str(Path(path).resolve())
+        return found
+
     def _add_files(self, files: Files, config, content: ContentSet, root: Path, docs_dir: Path) -> None:
         assert self.images is not None
         quick = self._quick is not None and self._previous is not None
         replaced = self.images.replaced_sources()  # originals keep their EXIF/GPS: only variants are published
         self._replaced_files = self._previous.replaced_files if quick else {str((root / path).resolve()) for path in replaced}
         for file in list(files):
-            if file.abs_src_path and not isinstance(file, _GeneratedPage) and str(Path(file.abs_src_path).resolve()) in self._replaced_files:
+            if file.abs_src_path and self._resolve(file.abs_src_path) in self._replaced_files:
                 files.remove(file)
-        if quick:  # the same images and attachments (_plan_quick): the same files
+        known = files.src_uris
+        if quick:  # the same images and attachments (_plan_quick): the same files, not copied again
             self._extra_files = self._previous.extra_files
             for extra in self._extra_files:
-                if files.get_file_from_path(extra.src_uri) is None:
+                extra.modified = False
+                if extra.src_uri not in known:
                     files.append(extra)
         else:
             self._extra_files = []
             for uri, path in self.images.published_files():
-                if files.get_file_from_path(uri) is None:
-                    self._extra_files.append(File.generated(config, uri, abs_src_path=str(path)))
+                if uri not in known:
+                    self._extra_files.append(_GeneratedFile.generated(config, uri, abs_src_path=str(path)))
                     files.append(self._extra_files[-1])
         page_items = {src_uri: spec.context.get("item") for src_uri, spec in self.pages.items()}
         images = self.images
@@ -348,8 +359,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         for path in [] if quick else sorted(_attached_files(content) - replaced):
             absolute = root / path
             uri = public_path(absolute, docs_dir, path)
-            if files.get_file_from_path(uri) is None:
-                self._extra_files.append(File.generated(config, uri, abs_src_path=str(absolute)))
+            if uri not in known:
+                self._extra_files.append(_GeneratedFile.generated(config, uri, abs_src_path=str(absolute)))
                 files.append(self._extra_files[-1])
         # Old addresses (redirects.py): checked against every page and file now,
         # written after the pages; a wrong line stops the build. A quick
@@ -650,10 +661,11 @@ def _editor(options, declaration, config) -> tuple[EditorSettings, Path] | None:
     return settings, bundle
 
 
-class _GeneratedPage(File):
-    """A page made by the plugin. In a quick rebuild of the preview server,
-    only the edited items' pages say they changed: MkDocs (in dirty mode)
-    neither converts nor writes the others, which the served folder holds."""
+class _GeneratedFile(File):
+    """A page, image or attachment added by the plugin. In a quick rebuild
+    of the preview server, only the edited items' pages say they changed:
+    MkDocs (in dirty mode) neither converts nor writes nor copies the other
+    files, which the served folder holds."""
 
     modified = True
 

@@ -30,7 +30,8 @@ PREVIEW_LIMIT = 20  # more files changed at once (a branch switched...): a full 
 
 
 def snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
-    """Modification time and size of every file under ``folders``, by path."""
+    """Modification time and size of every file under ``folders``, by path
+    (hidden files and editors' backups left out)."""
     stamps: dict[str, tuple[int, int]] = {}
     pending = [str(folder) for folder in folders if folder.is_dir()]
     seen: set[str] = set()
@@ -44,6 +45,8 @@ def snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
         except OSError:
             continue
         for entry in entries:
+            if entry.name.startswith((".", "#")) or entry.name.endswith("~"):
+                continue  # an editor's swap, lock or backup file: not content, nor published by MkDocs
             try:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(entry.path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -195,7 +195,7 @@ class Server:
         return found
 
     def stop(self) -> None:
-        self.process.terminate()
+        self.process.send_signal(signal.SIGINT)  # as Ctrl+C: MkDocs shuts down, the plugin stops its background build
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
