@@ -8,6 +8,7 @@ side tables keyed by source URI rather than on MkDocs objects.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -183,6 +184,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             self._quick = self._plan_quick(config)
         if self._quick is not None:  # 404.html and sitemap.xml: the full build that follows writes them
             config.theme.static_templates.clear()
+        elif self._previewing:
+            gc.unfreeze()  # the last full build's objects may be collected again (see on_post_build)
         return config
 
     # -- the preview server's quick rebuilds (preview.py) ----------------------
@@ -562,6 +565,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 raise PluginError(f"index de recherche : {error}") from None
             if self._previewing:
                 self._previous = self._built(self.content)
+                # The server now holds millions of objects that the quick
+                # rebuilds keep: out of the collector's sight, a full
+                # collection no longer walks them all during a quick rebuild.
+                gc.collect()
+                gc.freeze()
 
     def _built(self, content: ContentSet) -> "_Built":
         """What a later quick rebuild of the preview server starts from."""
