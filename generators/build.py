@@ -13,6 +13,7 @@ import tempfile
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
+from .emit import swap_folder
 from .project import Project
 from .plugin import TODAY_ENV
 
@@ -53,20 +54,8 @@ def build_site(project: Project, today: date | None = None, site_dir: Path | Non
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    _swap(staging, target)
+    swap_folder(staging, target)
     return target
-
-
-def _swap(staging: Path, target: Path) -> None:
-    old = None
-    if target.exists():
-        old = target.with_name(target.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    staging.chmod(0o755)  # mkdtemp makes it private; a web server must read it
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _quiet_mkdocs_logging() -> None:

@@ -49,6 +49,20 @@ def copy_outputs(site_dir: Path, files: list[tuple[str, Path]]) -> list[Path]:
     return written
 
 
+def swap_folder(staging: Path, target: Path) -> None:
+    """Put a finished build (``staging``) in the place of ``target``, by two
+    renames on one file system, so readers never see half a site."""
+    old = None
+    if target.exists():
+        old = target.with_name(target.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    staging.chmod(0o755)  # mkdtemp makes it private; a web server must read it
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def _target(root: Path, path: str) -> Path:
     relative = PurePosixPath(path)
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .emit import swap_folder
+
 log = logging.getLogger("mkdocs.plugins.portail")
 
 PREVIEW_LIMIT = 20  # more files changed at once (a branch switched...): a full rebuild
@@ -120,21 +122,11 @@ class BackgroundBuild:
                         + "\n".join(lines[-15:])
                     )
                     return
-                swap(staging, target)
+                swap_folder(staging, target)
                 self._process = None
             log.info(f"aperçu : listes, pages de thèmes et de territoires, flux et recherche à jour ({time.monotonic() - started:.1f} s)")
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-
-
-def swap(staging: Path, target: Path) -> None:
-    """Put ``staging`` in the place of ``target`` (two renames on one file system)."""
-    old = target.with_name(target.name + "-ancien")
-    shutil.rmtree(old, ignore_errors=True)
-    staging.chmod(0o755)
-    target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _build(config_file: str, site_dir: str, site_url: str) -> None:
