@@ -85,22 +85,22 @@ class ContentSet:
 
 
 def discover(declaration: Declaration) -> list[Path]:
-    """Every content file under the declared folders, sorted."""
-    files: set[Path] = set()
+    """Every content file under the declared folders, sorted.
+
+    Folders and files whose name starts with "." or "_" are skipped, and so
+    are README files; symbolic links to folders are not followed.
+    """
+    found: set[str] = set()
     for folder in declaration.folders():
         base = declaration.root / folder
-        if base.is_dir():
-            for path in base.rglob("*.md"):
-                if _is_content_file(path, base):
-                    files.add(path)
-    return sorted(files)
-
-
-def _is_content_file(path: Path, base: Path) -> bool:
-    parts = path.relative_to(base).parts
-    if any(p.startswith((".", "_")) for p in parts):
-        return False
-    return path.name.casefold() not in IGNORED_NAMES
+        if not base.is_dir():
+            continue
+        for directory, subfolders, names in os.walk(base):
+            subfolders[:] = [d for d in subfolders if not d.startswith((".", "_"))]
+            for name in names:
+                if name.endswith(".md") and not name.startswith((".", "_")) and name.casefold() not in IGNORED_NAMES:
+                    found.add(os.path.join(directory, name))
+    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
 
 
 class Validator:
@@ -398,26 +398,30 @@ def iter_values_of_kind(fields: dict[str, FieldSpec], data: dict, kind: str, pre
 _HOLDING: dict[tuple[int, str], tuple[dict, list[tuple[str, FieldSpec, FieldSpec]]]] = {}
 
 
-def _fields_holding(fields: dict[str, FieldSpec], kind: str) -> list[tuple[str, FieldSpec, FieldSpec]]:
+def _fields_holding(fields: dict[str, FieldSpec], kind: str | tuple[str, ...]) -> list[tuple[str, FieldSpec, FieldSpec]]:
     cached = _HOLDING.get((id(fields), kind))
     if cached is not None and cached[0] is fields:
         return cached[1]
+    kinds = (kind,) if isinstance(kind, str) else kind
     found = []
     for name, spec in fields.items():
         target = spec.item or spec
-        if target.kind == kind or (target.kind == "objet" and _holds(target.fields or {}, kind)):
+        if target.kind in kinds or (target.kind == "objet" and _holds(target.fields or {}, kinds)):
             found.append((name, spec, target))
     _HOLDING[(id(fields), kind)] = (fields, found)
     return found
 
 
-def _holds(fields: dict[str, FieldSpec], kind: str) -> bool:
-    return any((s.item or s).kind == kind or ((s.item or s).kind == "objet" and _holds((s.item or s).fields or {}, kind)) for s in fields.values())
+def _holds(fields: dict[str, FieldSpec], kinds: tuple[str, ...]) -> bool:
+    return any((s.item or s).kind in kinds or ((s.item or s).kind == "objet" and _holds((s.item or s).fields or {}, kinds)) for s in fields.values())
+
+
+REFERENCE_KINDS = ("reference", "reference_ou_texte")
 
 
 def iter_references(fields: dict[str, FieldSpec], data: dict, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Reference]]:
     """Every reference value with its path, following the declaration."""
-    for name, spec in fields.items():
+    for name, spec, _ in _fields_holding(fields, REFERENCE_KINDS):
         value = data.get(name)
         if value is None:
             continue
@@ -437,18 +441,19 @@ def _references_in(spec: FieldSpec, value: object, path: FieldPath) -> Iterator[
 
 def _raw_values_of_kind(fields: dict[str, FieldSpec], data: dict, kind: str, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, object]]:
     """Raw values of every field of ``kind``, with their paths, before typing."""
-    for name, spec in fields.items():
-        value = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return
+    for name, spec, target in _fields_holding(fields, kind):
+        value = data.get(name)
         if value is None:
             continue
         path = prefix + (name,)
-        target = spec.item or spec
-        elements = list(enumerate(value)) if spec.item and isinstance(value, list) else [(None, value)]
+        elements = enumerate(value) if spec.item and isinstance(value, list) else ((None, value),)
         for index, element in elements:
             here = path if index is None else path + (index,)
             if target.kind == kind:
                 yield here, element
-            elif target.kind == "objet" and isinstance(element, dict):
+            elif isinstance(element, dict):
                 yield from _raw_values_of_kind(target.fields or {}, element, kind, here)
 
 

@@ -369,13 +369,18 @@ def validate_reference_ou_texte(value: object, spec: FieldSpec, ctx: FieldContex
     return Name(text)
 
 
+@lru_cache(maxsize=8)
+def _real_path(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
 def resolve_repo_file(text: str, ctx: FieldContext) -> FileRef:
     """A path written relative to the content file, kept inside the repository."""
     if text.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", text) or "://" in text:
         raise FieldError("absolute_path", value=text)
     candidate = ctx.file_dir / text
     resolved = Path(os.path.realpath(candidate))
-    root = Path(os.path.realpath(ctx.root))
+    root = _real_path(ctx.root)
     if resolved != root and root not in resolved.parents:
         raise FieldError("path_outside_repo", value=text)
     if not resolved.is_file():
