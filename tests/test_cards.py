@@ -49,8 +49,8 @@ def variance(image: Image.Image, box: tuple[int, int, int, int]) -> float:
 def test_card_is_a_1200_by_630_png_with_the_title_drawn():
     data = spec().png()
     with Image.open(io.BytesIO(data)) as card:
-        assert card.format == "PNG" and card.size == (1200, 630) and card.mode == "RGB"
-        card.load()
+        assert card.format == "PNG" and card.size == (1200, 630) and card.mode == "P"
+        card = card.convert("RGB")
         assert card.getpixel((5, 5)) == (0x1E, 0x6B, 0x34)  # the network's colour
         assert card.getpixel((1190, 300)) == (255, 255, 255)
         assert variance(card, TITLE_BOX) > 1000, "the title area is blank"
@@ -58,6 +58,23 @@ def test_card_is_a_1200_by_630_png_with_the_title_drawn():
     assert variance(blank, TITLE_BOX) == 0
     other = draw_card(spec(title="Une ressourcerie au cœur du quartier"))
     assert ImageChops.difference(draw_card(spec()), other).crop(TITLE_BOX).getbbox() is not None
+
+
+@pytest.mark.parametrize("label", ["Fiche initiative", ""])
+def test_the_published_card_shows_the_full_colour_drawing(label):
+    """The palette file differs from the RGB drawing only by a few levels on
+    text edges and on the mark's rarest edge colours; flat colours are exact."""
+    card = spec(label=label, title="Bourse au matériel de ski d'occasion : Chambéry, Savoie — 2019")
+    with Image.open(io.BytesIO(card.png())) as published:
+        assert published.mode == "P"
+        shown = published.convert("RGB")
+    drawn = draw_card(card)
+    difference = ImageChops.difference(shown, drawn)
+    assert max(ImageStat.Stat(difference).mean) < 0.1
+    text = difference.crop((0, TITLE_BOX[1], 1200, 630))
+    assert max(high for _, high in text.getextrema()) <= 3  # the text ramps' rounding
+    flat = {drawn.getpixel(xy) for xy in ((5, 5), (1190, 300), (600, 625))}
+    assert flat == {shown.getpixel(xy) for xy in ((5, 5), (1190, 300), (600, 625))}
 
 
 def test_card_is_deterministic_and_keyed_by_what_is_drawn():
