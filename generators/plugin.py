@@ -40,6 +40,7 @@ from .markdown_images import BodyImagesExtension
 from .preview import PREVIEW_LIMIT, BackgroundBuild, compare, snapshot
 from .emit import write_outputs
 from .search import SearchIndexError, index_site
+from .second_renderer import SecondRenderer, can_fork, split_share
 from .site import PageSpec, SitePlanner, build_outputs, plan_pages
 from .redirects import RedirectPlan, check_redirects, render_pages
 from .render_cache import Entry, Fingerprinter, Recorder, RenderCache, Untraceable, files_digest, replay
@@ -136,11 +137,22 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._replaced_files: set[str] = set()
         self._sources: set[str] = set()
         self._resolved: dict[str, str] = {}
+        # A cold build renders half its pages in a forked child (second_renderer.py).
+        self._serving = False
+        self._second: SecondRenderer | None = None
+        self._deferred: dict[str, tuple[bytes, str, object]] = {}  # the child's pages: key, Markdown, template
+        self._join_after: str | None = None  # the page after which the parent waits for the child
+        self._join_args: tuple = ()
+        self._in_second = False  # True in the child
+        self._stored: list[str] = []  # the child's stored pages
+        self._second_count = 0
+        self._share_hits: set[str] = set()  # the child's pages found in the cache by the parent
 
     def on_startup(self, *, command, dirty):
         """Quick rebuilds only for ``mkdocs serve --dirty``: MkDocs then skips
         the pages whose file says it did not change (see _GeneratedFile)."""
         self._previewing = command == "serve" and dirty
+        self._serving = command == "serve"
         if self._previewing:
             logging.getLogger("mkdocs.commands.build").addFilter(_drop_dirty_warning)
 
@@ -446,7 +458,83 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """Priority 0. The navigation is on every page: it is part of every key."""
         if self.render is not None:
             self.render_key = self.fingerprints.digest((self.render_base, _nav_outline(nav.items, self.pages)))
+            self._start_second(nav, config, files)
         return nav
+
+    # -- the second core (second_renderer.py) ------------------------------
+
+    def _start_second(self, nav, config, files) -> None:
+        """Fork the child that renders the second half of the plugin's pages."""
+        self._deferred, self._join_after, self._second_count, self._second = {}, None, 0, None
+        self._share_hits = set()
+        if self._quick is not None or self._serving or self._in_second:
+            return
+        order = [f.src_uri for f in files.documentation_pages() if f.src_uri in self.pages]
+        if not can_fork(list(config.plugins), len(order)):
+            return
+        share = split_share(order)
+        gc.freeze()  # the child shares the parent's objects without the collector touching them
+        try:
+            self._second = SecondRenderer(share, lambda uris: self._render_share(uris, nav, config, files))
+        finally:
+            gc.unfreeze()
+
+    def _render_share(self, share: list[str], nav, config, files) -> list[str]:
+        """In the child: convert and render ``share`` as MkDocs does; the pages
+        are stored in the cache, not written. Returns the stored ones."""
+        from mkdocs.commands.build import _build_page, _populate_page
+        from mkdocs.structure.pages import Page
+
+        self._in_second, self._second, self._stored = True, None, []
+        for page in nav.pages:  # their titles are in every page's navigation
+            _populate_page(page, config, files)
+        env = config.plugins.on_env(config.theme.get_env(), config=config, files=files)
+        doc_files = files.documentation_pages()
+        for uri in share:
+            file = files.src_uris[uri]
+            if file.page is None:
+                Page(None, file, config)
+            _populate_page(file.page, config, files)
+            _build_page(file.page, config, doc_files, nav, env)
+        return self._stored
+
+    def _join_second(self) -> None:
+        """Wait for the child; its pages become cache hits, checked as any
+        hit is. The others are converted here, as MkDocs would have."""
+        second, self._second, self._join_after = self._second, None, None
+        if second is None:
+            return
+        rendered = second.wait()
+        config, files = self._join_args
+        early = rendered & self._share_hits  # counted as hits, but rendered by this build
+        self._second_count += len(early)
+        if self.render is not None:
+            self.render.hits -= len(early)
+        for uri, (key, markdown, template) in self._deferred.items():
+            page, spec = files.src_uris[uri].page, self.pages[uri]
+            entry = self.render.load(uri) if self.render is not None else None
+            if entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec), self._replayed, SHARED_INDEXES):
+                self._hits[uri] = entry.html
+                if uri in rendered:
+                    self._second_count += 1
+                elif self.render is not None:
+                    self.render.hits += 1
+                continue
+            if template is _NO_TEMPLATE:
+                page.meta.pop("template", None)
+            else:
+                page.meta["template"] = template
+            self._current, config._current_page = uri, page
+            try:
+                page.markdown = markdown
+                page.render(config, files)
+                page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=files)
+            finally:
+                config._current_page = None
+            self._misses[uri] = (key, [], {})
+            if self.render is not None:
+                self.render.misses += 1
+        self._deferred = {}
 
     def _stop_watching(self) -> None:
         if self._watch is not None:
@@ -470,6 +558,12 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec), self._replayed, SHARED_INDEXES):
             self._hits[src_uri] = entry.html
             self.render.hits += 1
+            page.meta["template"] = CACHED_TEMPLATE
+            if self._second is not None and src_uri in self._second.share:
+                self._share_hits.add(src_uri)  # perhaps stored by the child a moment ago
+            return ""
+        if self._second is not None and src_uri in self._second.share:  # rendered by the child
+            self._deferred[src_uri] = (key, markdown, page.meta.get("template", _NO_TEMPLATE))
             page.meta["template"] = CACHED_TEMPLATE
             return ""
         self.render.misses += 1
@@ -520,6 +614,16 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         env.globals["portail_public_path"] = lambda ref: public_path(
             self.validator.declaration.root / ref.path, Path(config.docs_dir).resolve(), ref.path
         )
+        if self._second is not None:
+            # The parent renders its own pages first, then waits for the child
+            # just before the first of the child's pages (the last half).
+            self._join_args = (config, files)
+            order = [f.src_uri for f in files.documentation_pages()]
+            first = next((index for index, uri in enumerate(order) if uri in self._deferred), None)
+            if first is None or first == 0:  # none of its pages to render, or only them
+                self._join_second()
+            else:
+                self._join_after = order[first - 1]
         return env
 
     def on_post_build(self, config):
@@ -540,7 +644,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if self.render is not None:
             pruned = self.render.prune(self.pages)
             log.info(
-                f"pages : {self.render.hits} reprise(s) du cache, {self.render.misses} rendue(s)"
+                f"pages : {self.render.hits} reprise(s) du cache, {self.render.misses + self._second_count} rendue(s)"
+                + (f" dont {self._second_count} par un second processus" if self._second_count else "")
                 + (f", {pruned} entrée(s) périmée(s) retirée(s) du cache" if pruned else "")
             )
         if self.images is not None:  # the social cards drawn meanwhile (images.PendingCards)
@@ -585,6 +690,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         quick rebuild will not start from its planner."""
         self._stop_watching()
         self._planner = None
+        if self._second is not None:
+            self._second.stop()
+            self._second = None
         if self.images is not None:
             self.images.cancel_cards()
 
@@ -596,12 +704,18 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._current = None
         cached = self._hits.pop(src_uri, None)
         if cached is not None:
-            return cached
-        output = _fix_theme_markup(output)
-        miss = self._misses.pop(src_uri, None)
-        if miss is not None and self.render is not None and not miss[2].get("broken") and src_uri not in self._warned:
-            key, calls, _ = miss
-            self.render.store(src_uri, Entry(key=key, calls=calls, html=output))
+            output = cached
+        else:
+            output = _fix_theme_markup(output)
+            miss = self._misses.pop(src_uri, None)
+            if miss is not None and self.render is not None and not miss[2].get("broken") and src_uri not in self._warned:
+                key, calls, _ = miss
+                self.render.store(src_uri, Entry(key=key, calls=calls, html=output))
+                self._stored.append(src_uri)
+        if self._in_second:
+            return ""  # the parent writes it
+        if src_uri == self._join_after:
+            self._join_second()
         return output
 
     def on_post_template(self, output_content, template_name, config):
@@ -706,6 +820,9 @@ class _Built:
     page_files: dict[str, File]  # the pages' files, with their MkDocs page
     extra_files: list[File]  # images and attached documents
     replaced_files: set[str]  # resolved paths of the originals replaced by their variants
+
+
+_NO_TEMPLATE = object()  # a page without a "template" in its metadata
 
 
 class _PageWarnings(logging.Handler):

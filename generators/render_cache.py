@@ -288,6 +288,7 @@ class RenderCache:
         self.hits = 0
         self.misses = 0
         self.stored = 0
+        self._folders: set[Path] = set()
 
     def _path(self, src_uri: str) -> Path:
         name = hashlib.blake2b(src_uri.encode("utf-8"), digest_size=16).hexdigest()
@@ -313,7 +314,9 @@ class RenderCache:
         except Exception:  # an answer that cannot be kept: the page is rendered again next time
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._folders:  # 256 folders, asked once each
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(path.parent)
             descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
@@ -328,7 +331,8 @@ class RenderCache:
         removed = 0
         if not self.folder.is_dir():
             return 0
-        for path in self.folder.glob("*/*.pickle"):
+        # Half-written entries of a process stopped while writing (never read).
+        for path in [*self.folder.glob("*/.tmp-*"), *self.folder.glob("*/*.pickle")]:
             if path not in wanted:
                 try:
                     path.unlink()

@@ -1,0 +1,88 @@
+"""Half of a build's pages rendered by a forked child (generators/second_renderer.py):
+the site is the same bytes as a build in one process, and the warnings of
+the child's pages are still reported, once, by the build that fails on them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sitebuild import copy_sources
+
+PORTAIL = Path(sys.executable).parent / "portail"
+SECOND = re.compile(r"pages : 0 reprise\(s\) du cache, (\d+) rendue\(s\) dont (\d+) par un second processus")
+
+
+def _build(project: Path, site: Path, second: str, cache: str = "oui") -> subprocess.CompletedProcess:
+    env = {**os.environ, "PORTAIL_DATE": "2026-11-24", "PORTAIL_CACHE": cache, "PORTAIL_SECOND_PROCESSUS": second}
+    return subprocess.run(
+        [str(PORTAIL), "build", "--site-dir", str(site)], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+def test_a_second_process_renders_half_the_pages_with_the_same_bytes(tmp_path):
+    project = copy_sources(tmp_path / "depot")
+    result = _build(project, tmp_path / "two", "oui")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    found = SECOND.search(result.stdout + result.stderr)
+    assert found, (result.stdout + result.stderr)[-2000:]
+    rendered, by_child = int(found.group(1)), int(found.group(2))
+    assert rendered > 200 and rendered // 3 < by_child <= rendered // 2 + 1
+
+    alone = _build(project, tmp_path / "one", "non", cache="non")
+    assert alone.returncode == 0 and "second processus" not in alone.stdout + alone.stderr
+    two, one = _files(tmp_path / "two"), _files(tmp_path / "one")
+    assert sorted(two) == sorted(one)
+    assert [name for name in one if two[name] != one[name]] == []
+
+
+def _warnings(output: str) -> list[str]:
+    return sorted(re.findall(r"Doc file '([^']+)' contains a link 'inexistante\.md'", output))
+
+
+def _warnings(text: str) -> list[str]:
+    return sorted(re.findall(r"Doc file '([^']+)' contains a link 'inexistante\.md'", text))
+
+
+def test_warnings_of_the_childs_pages_are_reported_once_and_fail_the_build(tmp_path, monkeypatch, caplog):
+    """The sheets' pages (every one with a broken link) are given to the child
+    with the last half of the pages: each warning is logged once, by the
+    parent, as in a build in one process, and the strict build fails."""
+    import generators.plugin as plugin
+    from generators.build import BuildFailed, build_site
+    from generators.project import find_project
+
+    project = copy_sources(tmp_path / "depot")
+    for sheet in (project / "fiches").glob("*.md"):
+        sheet.write_text(sheet.read_text(encoding="utf-8") + "\nVoir [la fiche](inexistante.md).\n", encoding="utf-8")
+    shares: list[list[str]] = []
+
+    def sheets_and_last_half(order: list[str]) -> list[str]:
+        shares.append([uri for index, uri in enumerate(order) if uri.startswith("fiches/") or index >= len(order) // 2])
+        return shares[-1]
+
+    monkeypatch.setattr(plugin, "split_share", sheets_and_last_half)
+    logs = {}
+    for second in ("oui", "non"):
+        monkeypatch.setenv("PORTAIL_SECOND_PROCESSUS", second)
+        caplog.clear()
+        with pytest.raises(BuildFailed):
+            build_site(find_project(config=project / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=tmp_path / second)
+        logs[second] = caplog.text
+        assert not (tmp_path / second).exists()  # nothing published
+    assert len(shares) == 1
+    warned = _warnings(logs["oui"])
+    assert len(warned) > 20 and set(warned) <= set(shares[0])  # every warned page was the child's
+    assert warned == _warnings(logs["non"])  # each once, as in one process
+    found = re.search(r"rendue\(s\) dont (\d+) par un second processus", logs["oui"])
+    assert found and int(found.group(1)) > 50  # the child rendered the pages that did not warn
