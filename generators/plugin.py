@@ -117,7 +117,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self.today: date = date.today()
         self.images: ImageSet | None = None  # on_build_error may come before on_config has set it
         self.render: RenderCache | None = None
-        self._hits: dict[str, str] = {}
+        # Pages taken from the cache, with the key they were checked against:
+        # their text is read again when written, not held by thousands meanwhile.
+        self._hits: dict[str, bytes] = {}
         self._misses: dict[str, tuple[bytes, list, dict]] = {}
         self._warned: set[str] = set()
         self._current: str | None = None
@@ -514,7 +516,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             page, spec = files.src_uris[uri].page, self.pages[uri]
             entry = self.render.load(uri) if self.render is not None else None
             if entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec), self._replayed, SHARED_INDEXES):
-                self._hits[uri] = entry.html
+                self._hits[uri] = key
                 if uri in rendered:
                     self._second_count += 1
                 elif self.render is not None:
@@ -556,7 +558,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             return markdown
         entry = self.render.load(src_uri)
         if entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec), self._replayed, SHARED_INDEXES):
-            self._hits[src_uri] = entry.html
+            self._hits[src_uri] = key
             self.render.hits += 1
             page.meta["template"] = CACHED_TEMPLATE
             if self._second is not None and src_uri in self._second.share:
@@ -702,9 +704,12 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         Then hand back a cached page, or store the one just rendered."""
         src_uri = page.file.src_uri
         self._current = None
-        cached = self._hits.pop(src_uri, None)
-        if cached is not None:
-            output = cached
+        checked = self._hits.pop(src_uri, None)
+        if checked is not None:
+            entry = self.render.load(src_uri) if self.render is not None else None
+            if entry is None or entry.key != checked:
+                raise PluginError(f"le cache des pages (.cache/pages/) a changé pendant la construction ({src_uri}) : relancez-la")
+            output = entry.html
         else:
             output = _fix_theme_markup(output)
             miss = self._misses.pop(src_uri, None)
