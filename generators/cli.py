@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("validate", help="vérifier les contenus et signaler tous les problèmes", description="Vérifie tous les contenus et signale chaque problème avec son fichier, sa ligne et son champ. Code de sortie 1 s'il y a un problème.")
     check.add_argument("paths", nargs="*", type=Path, metavar="CHEMIN", help="fichiers ou dossiers à vérifier (par défaut : tout)")
     check.add_argument("--format", choices=("texte", "github", "json"), default="texte", help="texte (défaut), github (annotations de GitHub Actions) ou json")
+    check.add_argument("--sans-cache", action="store_true", help="tout vérifier à nouveau, sans reprendre les résultats gardés dans .cache/validation")
 
     new = commands.add_parser("new", help="créer un nouveau contenu avec tous ses champs commentés", description="Crée un fichier de contenu prêt à remplir, dans le bon dossier. N'écrase jamais un fichier existant.")
     new.add_argument("type", metavar="TYPE", help="type de contenu (fiche, evenement, ressource, actualite, acteur, dispositif, page)")
@@ -115,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
 def _validate(args, project, declaration) -> int:
     from .content import Validator
 
-    content = Validator(declaration).load([p.resolve() for p in args.paths] or None, keep_items=False)
+    cache = None if args.sans_cache else project.root / ".cache" / "validation"
+    content = Validator(declaration).load([p.resolve() for p in args.paths] or None, keep_items=False, cache=cache)
     problems = content.problems
     if args.format == "json":
         print(to_json(problems))

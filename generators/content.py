@@ -28,9 +28,11 @@ PARALLEL_THRESHOLD = 1500  # below this, starting workers costs more than it sav
 _WORKER_VALIDATOR: "Validator | None" = None
 
 
-def _validate_chunk(paths: list[Path], keep_items: bool) -> list[tuple]:
+def _validate_chunk(paths: list[Path], keep_items: bool, recorded: bool = False) -> list[tuple]:
     """Runs in a forked worker, which inherited the parent's validator."""
     assert _WORKER_VALIDATOR is not None
+    if recorded:
+        return [_WORKER_VALIDATOR._validate_recorded(path) for path in paths]
     return [_WORKER_VALIDATOR._validate_one(path, keep_items) for path in paths]
 
 
@@ -111,17 +113,21 @@ class Validator:
         self.territories = territories or TerritoryIndex.load()
         self.compiled: dict[str, CompiledType] = compile_declaration(declaration)
 
-    def load(self, paths: list[Path] | None = None, *, keep_items: bool = True) -> ContentSet:
+    def load(self, paths: list[Path] | None = None, *, keep_items: bool = True, cache: Path | None = None) -> ContentSet:
         """Validate every content file; keep the problems of ``paths`` only, if given.
 
         With ``keep_items=False`` (``portail validate``), only problems are
-        wanted: typed items are dropped as soon as they are checked.
+        wanted: typed items are dropped as soon as they are checked. Their
+        results are then kept in the file ``cache``, if given, and taken from
+        it for the files that did not change (validation_cache.py).
         """
         content = ContentSet(self.declaration)
         files = discover(self.declaration)
         extra = [p for p in (paths or []) if p.is_file() and p.resolve() not in set(files)]
         summaries: list[Summary] = []
-        for item, summary, problems in self._validate_all(files + [p.resolve() for p in extra], keep_items):
+        every = files + [p.resolve() for p in extra]
+        results = self._validate_cached(every, cache) if cache is not None and not keep_items else self._validate_all(every, keep_items)
+        for item, summary, problems in results:
             content.files_read += 1
             content.problems.extend(problems)
             if summary is not None:
@@ -166,8 +172,24 @@ class Validator:
         content.problems = sort_problems(content.problems)
         return content
 
-    def _validate_all(self, files: list[Path], keep_items: bool) -> Iterator[tuple[Item | None, Summary | None, list[Problem]]]:
+    def _validate_cached(self, files: list[Path], cache: Path) -> list[tuple[None, Summary | None, list[Problem]]]:
+        """``_validate_all`` without items, through the cache file ``cache``."""
+        from .validation_cache import ValidationCache, cache_key
+
+        store = ValidationCache(cache, cache_key(self.declaration.path.parent, self.declaration.root))
+        kept = {path: store.get(path) for path in files}
+        todo = [path for path, found in kept.items() if found is None]
+        for path, (_, summary, problems, own, looked_at) in zip(todo, self._validate_all(todo, False, recorded=True)):
+            store.put(path, own, looked_at, summary, problems)
+            kept[path] = (summary, problems)
+        store.keep_only(files)
+        store.save()
+        return [(None, *kept[path]) for path in files]
+
+    def _validate_all(self, files: list[Path], keep_items: bool, recorded: bool = False) -> Iterator[tuple]:
         """Each file on its own; on large trees, split over the machine's cores.
+        With ``recorded``, each result also has the file's stamp and what its
+        checks looked at (``_validate_recorded``).
 
         Workers are forked so they inherit the compiled models; results come
         back in file order, so the outcome does not depend on the split.
@@ -175,7 +197,7 @@ class Validator:
         workers = min(os.cpu_count() or 1, 8)
         if len(files) < PARALLEL_THRESHOLD or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
             for path in files:
-                yield self._validate_one(path, keep_items)
+                yield self._validate_recorded(path) if recorded else self._validate_one(path, keep_items)
             return
         global _WORKER_VALIDATOR
         _WORKER_VALIDATOR = self
@@ -183,17 +205,26 @@ class Validator:
         chunks = [files[i : i + size] for i in range(0, len(files), size)]
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                for results in pool.map(_validate_chunk, chunks, [keep_items] * len(chunks)):
+                for results in pool.map(_validate_chunk, chunks, [keep_items] * len(chunks), [recorded] * len(chunks)):
                     yield from results
         finally:
             _WORKER_VALIDATOR = None
+
+    def _validate_recorded(self, path: Path) -> tuple[None, Summary | None, list[Problem], object, list[str]]:
+        """``_validate_one`` without the item, plus the file's stamp (taken
+        before reading it) and the files and folders its checks looked at."""
+        from .validation_cache import stamp
+
+        own, looked_at = stamp(str(path)), []
+        _, summary, problems = self._validate_one(path, False, looked_at)
+        return None, summary, problems, own, looked_at
 
     def validate_file(self, path: Path) -> tuple[Item | None, list[Problem]]:
         """One file on its own: its item (None if unreadable) and its problems."""
         item, _, problems = self._validate_one(path, True)
         return item, problems
 
-    def _validate_one(self, path: Path, keep_item: bool) -> tuple[Item | None, Summary | None, list[Problem]]:
+    def _validate_one(self, path: Path, keep_item: bool, looked_at: list[str] | None = None) -> tuple[Item | None, Summary | None, list[Problem]]:
         entry = read_entry(path, self.declaration.root)
         problems = list(entry.problems)
         if entry.data is None:
@@ -204,7 +235,8 @@ class Validator:
             return None, None, problems
         compiled = self.compiled[ctype.name]
         ctx = FieldContext(
-            root=self.declaration.root, file_dir=path.parent, declaration=self.declaration, territories=self.territories
+            root=self.declaration.root, file_dir=path.parent, declaration=self.declaration, territories=self.territories,
+            looked_at=looked_at,
         )
         values, errors = compiled.validate(entry.data, ctx)
         for error in errors:

@@ -52,6 +52,7 @@ class FieldContext:
     file_dir: Path
     declaration: Declaration
     territories: TerritoryIndex
+    looked_at: list[str] | None = None  # files and folders the checks read (validation_cache.py)
 
 
 Validator = Callable[[object, FieldSpec, FieldContext], object]
@@ -383,6 +384,8 @@ def resolve_repo_file(text: str, ctx: FieldContext) -> FileRef:
     root = _real_path(ctx.root)
     if resolved != root and root not in resolved.parents:
         raise FieldError("path_outside_repo", value=text)
+    if ctx.looked_at is not None:  # the file, and the folder whose listing gives the hint below
+        ctx.looked_at += [str(resolved), str(resolved.parent)]
     if not resolved.is_file():
         hint = "vérifiez le nom et le dossier ; le chemin part du dossier du fichier de contenu"
         if resolved.parent.is_dir():

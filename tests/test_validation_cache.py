@@ -1,0 +1,145 @@
+"""``portail validate``'s cache (generators/validation_cache.py): unchanged
+files are not checked again, and every change that can alter a file's
+problems is seen: the file itself, an image it names, the folder of a
+missing one, another file it refers to, and the declaration."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generators.cli import main
+from generators.content import Validator
+
+SHEET = """\
+---
+titre: {titre}
+resume: Un résumé.
+territoires: [Somme]
+thematiques: [recyclage]
+date_debut: "{date}"
+porteur: {porteur}
+image:
+  src: images/photo.jpg
+  alt: Une photo
+---
+
+Texte.
+"""
+ACTOR = "---\nnom: Un acteur\nresume: Une association.\ntype: association\nterritoires: [Somme]\n---\n\nTexte.\n"
+PAST = time.time() - 3600
+
+
+def _age(root: Path) -> None:
+    """Date every file an hour back: files written in the last seconds are not cached (RACY_NS)."""
+    for path in [root, *root.rglob("*")]:
+        if ".cache" not in path.parts:
+            os.utime(path, (PAST, PAST))
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (PAST + 60, PAST + 60))
+    os.utime(path.parent, (PAST + 60, PAST + 60))
+
+
+@pytest.fixture
+def project(make_project):
+    root = make_project({
+        "fiches/une.md": SHEET.format(titre="Une", date="2016-03", porteur="un-acteur"),
+        "fiches/deux.md": SHEET.format(titre="Deux", date="2016-13", porteur="un-acteur"),
+        "content/acteurs/un-acteur.md": ACTOR,
+    })
+    (root / "fiches" / "images").mkdir()
+    Image.new("RGB", (64, 48), (10, 120, 60)).save(root / "fiches" / "images" / "photo.jpg")
+    _age(root)
+    return root
+
+
+@pytest.fixture
+def checked(monkeypatch):
+    """The files checked one by one (not taken from the cache) by each run."""
+    seen: list[str] = []
+    original = Validator._validate_one
+
+    def counting(self, path, keep_item, looked_at=None):
+        seen.append(path.name)
+        return original(self, path, keep_item, looked_at)
+
+    monkeypatch.setattr(Validator, "_validate_one", counting)
+    return seen
+
+
+def _run(root: Path, capsys, *args: str) -> tuple[int, str]:
+    code = main(["--config", str(root / "mkdocs.yml"), "validate", "--format", "json", *args])
+    return code, capsys.readouterr().out
+
+
+def test_a_second_run_checks_nothing_again_and_reports_the_same(project, capsys, checked):
+    first = _run(project, capsys)
+    assert first[0] == 1 and "deux.md" in first[1] and "2016-13" in first[1]
+    assert sorted(checked) == ["deux.md", "un-acteur.md", "une.md"]
+    checked.clear()
+    assert _run(project, capsys) == first
+    assert checked == []
+    assert _run(project, capsys, "--sans-cache") == first
+    assert len(checked) == 3
+
+
+def test_an_edited_file_is_checked_again(project, capsys, checked):
+    _run(project, capsys)
+    checked.clear()
+    _write(project / "fiches" / "deux.md", SHEET.format(titre="Deux", date="2016-11", porteur="un-acteur"))  # same size
+    assert _run(project, capsys) == (0, "[]\n")
+    assert checked == ["deux.md"]
+
+
+def test_a_removed_or_renamed_image_is_seen_by_the_sheets_naming_it(project, capsys, checked):
+    _run(project, capsys)
+    images = project / "fiches" / "images"
+    (images / "photo.jpg").rename(images / "Photo.jpg")
+    os.utime(images, (PAST + 60, PAST + 60))
+    code, out = _run(project, capsys)
+    assert code == 1 and out.count("missing_file") == 2 and "attention aux majuscules" in out
+    (images / "Photo.jpg").rename(images / "autre.jpg")
+    os.utime(images, (PAST + 120, PAST + 120))
+    code, out = _run(project, capsys)
+    assert out.count("missing_file") == 2 and "attention aux majuscules" not in out  # the folder's listing changed
+
+
+def test_an_image_replaced_in_place_is_checked_again(project, capsys, checked):
+    _run(project, capsys)
+    checked.clear()
+    photo = project / "fiches" / "images" / "photo.jpg"
+    photo.write_bytes(photo.read_bytes()[:200])  # truncated
+    os.utime(photo, (PAST + 60, PAST + 60))
+    code, out = _run(project, capsys)
+    assert code == 1 and out.count("corrupt_image") == 2
+    assert sorted(checked) == ["deux.md", "une.md"]
+
+
+def test_references_are_checked_across_files_on_every_run(project, capsys, checked):
+    _run(project, capsys)
+    (project / "content" / "acteurs" / "un-acteur.md").unlink()
+    code, out = _run(project, capsys)
+    assert out.count("unknown_reference") == 2
+
+
+def test_a_declaration_change_checks_everything_again(project, capsys, checked):
+    _run(project, capsys)
+    checked.clear()
+    types = project / "config" / "types.yml"
+    types.write_text(types.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    _run(project, capsys)
+    assert len(checked) == 3
+
+
+def test_files_changed_in_the_last_seconds_are_not_kept(make_project, capsys, checked):
+    root = make_project({"content/acteurs/un-acteur.md": ACTOR})  # just written
+    _run(root, capsys)
+    _run(root, capsys)
+    assert checked == ["un-acteur.md", "un-acteur.md"]
