@@ -26,6 +26,10 @@ import os
 from multiprocessing.connection import Connection
 from typing import Callable
 
+from mkdocs.plugins import get_plugin_logger
+
+log = get_plugin_logger("portail")
+
 PARALLEL_PAGES = 400  # below this, a second process costs more than it saves
 SECOND_ENV = "PORTAIL_SECOND_PROCESSUS"  # "non": every page in one process; "oui": a second one even for a small site
 
@@ -43,13 +47,21 @@ class SecondRenderer:
         self.rendered: set[str] = set()
 
     def wait(self) -> set[str]:
-        """Wait for the child; the pages it rendered and stored."""
+        """Wait for the child; the pages it rendered and stored. If it failed,
+        say so (its pages are then rendered by the parent)."""
+        failure = ""
         try:
-            self.rendered = set(self._receive.recv())
-        except (EOFError, OSError):  # it failed: its pages are rendered here
-            self.rendered = set()
+            answer = self._receive.recv()
+        except (EOFError, OSError):
+            answer = None
         self._receive.close()
         self._process.join()
+        if isinstance(answer, list):
+            self.rendered = set(answer)
+        else:
+            self.rendered = set()
+            failure = answer if isinstance(answer, str) else f"code de sortie {self._process.exitcode}"
+            log.info(f"second processus de rendu arrêté ({failure}) : ses pages sont rendues par le processus principal")
         return self.rendered
 
     def stop(self) -> None:
@@ -86,6 +98,9 @@ def _child(render_share: Callable[[list[str]], list[str]], share: list[str], sen
     try:
         send.send(render_share(share))
         send.close()
-    except BaseException:  # noqa: BLE001 - any failure: the parent renders the pages itself
-        os._exit(1)
+    except BaseException as error:  # noqa: BLE001 - any failure: the parent renders the pages itself
+        try:
+            send.send(f"{type(error).__name__} : {error}"[:500])
+        finally:
+            os._exit(1)
     os._exit(0)  # no exit handlers: the parent's worker pools are not this process's

@@ -86,3 +86,26 @@ def test_warnings_of_the_childs_pages_are_reported_once_and_fail_the_build(tmp_p
     assert warned == _warnings(logs["non"])  # each once, as in one process
     found = re.search(r"rendue\(s\) dont (\d+) par un second processus", logs["oui"])
     assert found and int(found.group(1)) > 50  # the child rendered the pages that did not warn
+
+
+def test_a_failed_child_leaves_its_pages_to_the_parent(tmp_path, monkeypatch, caplog):
+    import generators.plugin as plugin
+    from generators.build import build_site
+    from generators.project import find_project
+
+    project = copy_sources(tmp_path / "depot")
+
+    def broken(self, share, nav, config, files):
+        raise RuntimeError("panne simulée")
+
+    monkeypatch.setattr(plugin.PortailPlugin, "_render_share", broken)
+    sites = {}
+    for second in ("oui", "non"):
+        monkeypatch.setenv("PORTAIL_SECOND_PROCESSUS", second)
+        monkeypatch.setenv("PORTAIL_CACHE", "oui" if second == "oui" else "non")
+        sites[second] = build_site(find_project(config=project / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=tmp_path / second)
+    assert "second processus de rendu arrêté (RuntimeError : panne simulée)" in caplog.text
+    assert "par un second processus" not in caplog.text
+    two, one = _files(sites["oui"]), _files(sites["non"])
+    assert sorted(two) == sorted(one)
+    assert [name for name in one if two[name] != one[name]] == []
