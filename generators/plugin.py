@@ -472,7 +472,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if self._quick is not None or self._serving or self._in_second:
             return
         order = [f.src_uri for f in files.documentation_pages() if f.src_uri in self.pages]
-        if not can_fork(list(config.plugins), len(order)):
+        warm = self.render is not None and self.render.last_build_key() == self.render_key
+        if not can_fork(list(config.plugins), len(order), warm):
             return
         share = split_share(order)
         gc.freeze()  # the child shares the parent's objects without the collector touching them
@@ -644,6 +645,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             self._background.start(config.config_file_path, config.site_dir, config.site_url or "")
             return
         if self.render is not None:
+            self.render.remember(self.render_key)
             pruned = self.render.prune(self.pages)
             log.info(
                 f"pages : {self.render.hits} reprise(s) du cache, {self.render.misses + self._second_count} rendue(s)"

@@ -38,6 +38,7 @@ from pathlib import Path, PurePath
 from typing import Any, Callable, Iterable
 
 FORMAT = b"portail-render-cache-1"
+LAST_BUILD = "last-build-key"  # beside the entries' folders
 
 
 class Untraceable(Exception):
@@ -325,6 +326,23 @@ class RenderCache:
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
 
+    def last_build_key(self) -> bytes | None:
+        """The build-wide key of the last build that finished (``remember``)."""
+        try:
+            return (self.folder / LAST_BUILD).read_bytes()
+        except OSError:
+            return None
+
+    def remember(self, build_key: bytes) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(build_key)
+            os.replace(temporary, self.folder / LAST_BUILD)
+        except OSError:
+            pass
+
     def prune(self, kept: Iterable[str]) -> int:
         """Delete the entries of pages that are no longer built (cache files only)."""
         wanted = {self._path(uri) for uri in kept}
@@ -332,7 +350,7 @@ class RenderCache:
         if not self.folder.is_dir():
             return 0
         # Half-written entries of a process stopped while writing (never read).
-        for path in [*self.folder.glob("*/.tmp-*"), *self.folder.glob("*/*.pickle")]:
+        for path in [*self.folder.glob("*/.tmp-*"), *self.folder.glob(".tmp-*"), *self.folder.glob("*/*.pickle")]:
             if path not in wanted:
                 try:
                     path.unlink()

@@ -77,13 +77,16 @@ def split_share(order: list[str]) -> list[str]:
     return order[len(order) // 2 :]
 
 
-def can_fork(plugin_names: list[str], pages: int) -> bool:
+def can_fork(plugin_names: list[str], pages: int, warm: bool = False) -> bool:
     """``PORTAIL_SECOND_PROCESSUS``: "non" never, "oui" always (tests), else
-    from ``PARALLEL_PAGES`` pages on a machine with two cores or more."""
+    from ``PARALLEL_PAGES`` pages on a machine with two cores or more, unless
+    the build is ``warm``: the last build had the same build-wide key (code,
+    templates, configuration, date, navigation), so most pages will be taken
+    from the cache and the child would only check them a second time."""
     wanted = os.environ.get(SECOND_ENV, "").strip().lower()
     if wanted in ("0", "non", "false", "no") or plugin_names != ["portail"] or "fork" not in multiprocessing.get_all_start_methods():
         return False
-    return wanted in ("1", "oui", "true", "yes") or (pages >= PARALLEL_PAGES and (os.cpu_count() or 1) >= 2)
+    return wanted in ("1", "oui", "true", "yes") or (pages >= PARALLEL_PAGES and (os.cpu_count() or 1) >= 2 and not warm)
 
 
 def _child(render_share: Callable[[list[str]], list[str]], share: list[str], send: Connection) -> None:

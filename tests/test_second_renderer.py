@@ -109,3 +109,39 @@ def test_a_failed_child_leaves_its_pages_to_the_parent(tmp_path, monkeypatch, ca
     two, one = _files(sites["oui"]), _files(sites["non"])
     assert sorted(two) == sorted(one)
     assert [name for name in one if two[name] != one[name]] == []
+
+
+def test_no_second_process_when_the_last_build_had_the_same_key(tmp_path, monkeypatch):
+    """A rebuild after content edits takes most pages from the cache: no fork.
+    A template change makes every page a miss: the fork is back."""
+    import generators.plugin as plugin
+    import generators.second_renderer as second_renderer
+    from generators.build import build_site
+    from generators.project import find_project
+
+    project = copy_sources(tmp_path / "depot")
+    started: list[int] = []
+
+    class Recording(plugin.SecondRenderer):
+        def __init__(self, share, render_share):
+            started.append(len(share))
+            super().__init__(share, render_share)
+
+    monkeypatch.setattr(plugin, "SecondRenderer", Recording)
+    monkeypatch.setattr(second_renderer, "PARALLEL_PAGES", 10)  # automatic mode on the small demo
+    monkeypatch.delenv("PORTAIL_SECOND_PROCESSUS", raising=False)
+    monkeypatch.setattr(second_renderer.os, "cpu_count", lambda: 2)
+
+    def build(name: str) -> None:
+        build_site(find_project(config=project / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=tmp_path / name)
+
+    build("cold")
+    assert len(started) == 1
+    sheet = project / "fiches" / "diagnostics-flux-pme-somme.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8") + "\nUne phrase ajoutée.\n", encoding="utf-8")
+    build("edited")
+    assert len(started) == 1
+    template = project / "theme_overrides" / "portail" / "item.html"
+    template.write_text(template.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}<!-- modifié -->", 1), encoding="utf-8")
+    build("template")
+    assert len(started) == 2
