@@ -20,7 +20,7 @@ from importlib import metadata
 from datetime import date
 from pathlib import Path
 
-from jinja2 import BytecodeCache, ChoiceLoader, DictLoader
+from jinja2 import BytecodeCache, ChoiceLoader, DictLoader, FileSystemLoader, PrefixLoader
 from jinja2.bccache import Bucket
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -607,7 +607,13 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """Priority 0. French formatting filters for the templates, and the
         empty template of the pages taken from the cache."""
         env.filters.update(FILTERS)
-        env.loader = ChoiceLoader([DictLoader({CACHED_TEMPLATE: ""}), env.loader])
+        # "portail-theme/..." names the theme's own template where
+        # theme_overrides/ has one of the same name (partials/nav.html).
+        theme_dirs = [d for d in config.theme.dirs if Path(d).resolve() != Path(config.theme.custom_dir or "/nonexistent").resolve()]
+        env.loader = ChoiceLoader([
+            DictLoader({CACHED_TEMPLATE: ""}), env.loader, PrefixLoader({"portail-theme": FileSystemLoader(theme_dirs)}),
+        ])
+        env.globals["portail_memo"] = _Memo()
         # Jinja's default template cache is an LRU whose every hit reorders a
         # 400-slot deque: with a dozen includes per page, that is 2 % of a
         # build. A theme has far fewer templates: keep them all (as Jinja's
@@ -830,6 +836,31 @@ class _Built:
 
 
 _NO_TEMPLATE = object()  # a page without a "template" in its metadata
+
+
+class _Memo:
+    """``{% call portail_memo(name, page, nav) %}…{% endcall %}`` on a page
+    outside the navigation: the block as first drawn for a page in the same
+    folder. The theme's navigation and tabs (theme_overrides/partials/nav.html)
+    show no such page as active, and their links are relative to the page's
+    folder, as long as no page of the navigation lies below the page itself
+    (then it is drawn for that page alone). One per build: on_env makes it."""
+
+    def __init__(self) -> None:
+        self.drawn: dict[tuple[str, str], object] = {}
+        self._nav_urls: list[str] | None = None
+
+    def __call__(self, name: str, page, nav, caller) -> object:
+        if self._nav_urls is None:
+            self._nav_urls = [p.url for p in nav.pages]
+        url = page.url
+        if not url or any(other.startswith(url) for other in self._nav_urls):
+            return caller()
+        key = (name, posixpath.dirname(url.rstrip("/")))
+        found = self.drawn.get(key)
+        if found is None:
+            found = self.drawn[key] = caller()
+        return found
 
 
 class _PageWarnings(logging.Handler):
