@@ -416,7 +416,11 @@ def report(rows: list[Row]) -> None:
         print(
             f"Exposant d'échelle de {first.sheets} à {last.sheets} fiches (sur les pages) : "
             f"portail {exponent(first.build, first.pages, last.build, last.pages):.2f}, "
-            f"référence {exponent(first.baseline, first.baseline_pages, last.baseline, last.baseline_pages):.2f}"
+            f"référence {exponent(first.baseline, first.baseline_pages, last.baseline, last.baseline_pages):.2f} ; "
+            # The lists and term pages do not grow with the sheets: portail's
+            # pages grow less than ten times, its work (cards, images, items) ten times.
+            f"sur le nombre de fiches : portail {exponent(first.build, first.sheets, last.build, last.sheets):.2f}, "
+            f"référence {exponent(first.baseline, first.sheets, last.baseline, last.sheets):.2f}"
         )
     last = rows[-1]
     print(
