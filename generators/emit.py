@@ -7,7 +7,9 @@ here after MkDocs has written the pages.
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -47,6 +49,23 @@ def copy_outputs(site_dir: Path, files: list[tuple[str, Path]]) -> list[Path]:
         shutil.copyfile(source, target)
         written.append(target)
     return written
+
+
+def write_atomically(path: Path, data: bytes, prefix: str = ".tmp-", suffix: str = "") -> None:
+    """Write ``data`` to ``path`` (whose folder exists) through a temporary
+    file beside it and a rename: readers see the old file or the new one,
+    never half of one. Caches and their entries are written this way."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
 
 
 def swap_folder(staging: Path, target: Path) -> None:

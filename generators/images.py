@@ -45,6 +45,7 @@ from xml.parsers import expat
 import PIL
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from .emit import write_atomically
 from .fields import FieldContext, FieldError, resolve_repo_file, slugify
 from .formatting import file_size_fr, number_fr
 from .markdown_images import find_body_images, is_local_src
@@ -149,10 +150,7 @@ class SourceDigests:
         if self.seen == self.known:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".sources-", dir=self.path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(self.seen, out, sort_keys=True)
-        os.replace(temporary, self.path)
+        write_atomically(self.path, json.dumps(self.seen, sort_keys=True).encode("utf-8"), prefix=".sources-")
 
 
 # -- checks (validation: headers only) --------------------------------------
@@ -514,10 +512,7 @@ class _CardJob:
     def run(self) -> tuple[str, dict]:
         target = Path(self.target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".", suffix=".png", dir=target.parent)
-        with os.fdopen(handle, "wb") as out:
-            out.write(self.card.png())
-        os.replace(temporary, target)
+        write_atomically(target, self.card.png(), prefix=".", suffix=".png")
         return "ok", {}
 
 

@@ -609,7 +609,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         env.filters.update(FILTERS)
         # "portail-theme/..." names the theme's own template where
         # theme_overrides/ has one of the same name (partials/nav.html).
-        theme_dirs = [d for d in config.theme.dirs if Path(d).resolve() != Path(config.theme.custom_dir or "/nonexistent").resolve()]
+        custom = config.theme.custom_dir
+        theme_dirs = [d for d in config.theme.dirs if not custom or Path(d).resolve() != Path(custom).resolve()]
         env.loader = ChoiceLoader([
             DictLoader({CACHED_TEMPLATE: ""}), env.loader, PrefixLoader({"portail-theme": FileSystemLoader(theme_dirs)}),
         ])

@@ -28,14 +28,14 @@ import dataclasses
 import enum
 import hashlib
 import marshal
-import os
 import pickle
-import tempfile
 import types
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any, Callable, Iterable
+
+from .emit import write_atomically
 
 FORMAT = b"portail-render-cache-1"
 LAST_BUILD = "last-build-key"  # beside the entries' folders
@@ -318,10 +318,7 @@ class RenderCache:
             if path.parent not in self._folders:  # 256 folders, asked once each
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._folders.add(path.parent)
-            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, path)  # readers never see half an entry
+            write_atomically(path, data)  # readers never see half an entry
             self.stored += 1
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
@@ -336,10 +333,7 @@ class RenderCache:
     def remember(self, build_key: bytes) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(build_key)
-            os.replace(temporary, self.folder / LAST_BUILD)
+            write_atomically(self.folder / LAST_BUILD, build_key)
         except OSError:
             pass
 

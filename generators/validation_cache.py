@@ -18,10 +18,11 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
+
+from .emit import write_atomically
 
 FORMAT = b"portail-validation-cache-1\n"
 LIBRARIES = ("pydantic", "pydantic-core", "PyYAML", "phonenumbers", "email-validator", "pillow", "Babel")
@@ -104,10 +105,6 @@ class ValidationCache:
             return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".tmp-")
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(FORMAT + self.key)
-                pickle.dump(self.entries, handle, protocol=5)
-            os.replace(temporary, self.file)
+            write_atomically(self.file, FORMAT + self.key + pickle.dumps(self.entries, protocol=5))
         except OSError:
             pass  # a cache that cannot be written only makes the next run slower
