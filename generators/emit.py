@@ -39,16 +39,38 @@ def write_outputs(site_dir: Path, outputs: list[OutputFile]) -> list[Path]:
 
 
 def copy_outputs(site_dir: Path, files: list[tuple[str, Path]]) -> list[Path]:
-    """Copy each (site path, existing file) under ``site_dir``, with the same
-    refusal; for files too many to hold in memory at once (social cards)."""
+    """Place each (site path, file of the build's cache) under ``site_dir``,
+    with the same refusal (``place_cached``); for files too many to hold in
+    memory at once (social cards)."""
     root = site_dir.resolve()
     written = []
+    made: set[Path] = set()
     for path, source in sorted(files):
         target = _target(root, path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        place_cached(source, target)
         written.append(target)
     return written
+
+
+def place_cached(source: Path | str, target: Path | str) -> None:
+    """Put a file of the build's own cache (a processed image, a social card)
+    into the site: a hard link when both are on one file system, else a copy.
+    Linking saves most of the time spent copying thousands of files. Whatever
+    ``target`` was is unlinked first, so nothing written there later can reach
+    a cache entry; cache entries are only ever replaced by a rename
+    (``write_atomically``), which leaves a published link as it was. Never
+    used for an editor's file, which the site must not share."""
+    try:
+        os.unlink(target)
+    except FileNotFoundError:
+        pass
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(source, target)
 
 
 def write_atomically(path: Path, data: bytes, prefix: str = ".tmp-", suffix: str = "") -> None:

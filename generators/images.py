@@ -30,6 +30,7 @@ import math
 import multiprocessing
 import os
 import posixpath
+import re
 import shutil
 import tempfile
 import warnings
@@ -85,6 +86,7 @@ CACHE_DIR = ".cache/images"
 CARDS_CACHE = "cartes"
 MANIFEST = "manifest.json"
 SOURCES_INDEX = "sources.json"
+_HEX_KEY = re.compile(r"[0-9a-f]{64}")  # an image's entry (cache_key) or a card's (CardSpec.key)
 PUBLIC_DIR = "images"  # site folder of the processed files
 BODY_PATH = "corps"  # the "field" of problems found in the Markdown body
 # Width the content column takes: the whole viewport on small screens, about
@@ -671,6 +673,7 @@ class ImageSet:
     drawn: int = 0  # social cards drawn by this build
     reused: int = 0  # images and cards taken from the cache
     pending: PendingCards | None = None  # cards still being drawn (prepare_images(defer_cards=True))
+    cache: Path | None = None  # the cache folder prepare_images used
 
     def published_files(self) -> list[tuple[str, Path]]:
         """(site path, file to copy) of every processed file, SVG and card."""
@@ -697,6 +700,35 @@ class ImageSet:
         drawn = {job.target for job in pending.jobs}
         cards = [*self.cards.values(), *([self.default_card] if self.default_card else [])]
         copy_outputs(site_dir, sorted({(card.uri, card.path) for card in cards if str(card.path) in drawn}))
+
+    def prune_cache(self) -> int:
+        """Remove what the cache holds for no image or card of this set: the
+        variants of an image since replaced or no longer published, a card
+        whose text changed. A cache kept from build to build (in CI) then
+        stays the size of the site. Folders and files being written (dotted
+        names) are left alone. Returns how many entries were removed."""
+        if self.cache is None or self.pending is not None:
+            return 0
+        used = {image.key for image in self.images.values() if isinstance(image, ProcessedImage)}
+        cards = {card.path.name for card in [*self.cards.values(), *([self.default_card] if self.default_card else [])]}
+        removed = 0
+        for folder, kept, is_entry in (
+            (self.cache, used, lambda path: path.is_dir() and _HEX_KEY.fullmatch(path.name) is not None),
+            (self.cache / CARDS_CACHE, cards, lambda path: path.suffix == ".png" and _HEX_KEY.fullmatch(path.stem) is not None),
+        ):
+            try:
+                found = list(folder.iterdir())
+            except OSError:
+                continue
+            for path in found:
+                if path.name in kept or not is_entry(path):
+                    continue
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def cancel_cards(self) -> None:
         if self.pending is not None:
@@ -812,7 +844,7 @@ def prepare_images(
     limits = limits or limits_of(content.declaration)
     root = content.declaration.root
     cache = cache_dir or root / CACHE_DIR
-    result = ImageSet()
+    result = ImageSet(cache=cache)
     uses = _collect_uses(content, result)
     jobs: list[_ImageJob | _CardJob] = []
     waiting: list[tuple[str, str]] = []  # (repo path, key) of each image job

@@ -38,7 +38,7 @@ from .formatting import FILTERS
 from .images import ImageSet, image_signature, prepare_images, public_path
 from .markdown_images import BodyImagesExtension
 from .preview import PREVIEW_LIMIT, BackgroundBuild, compare, snapshot
-from .emit import write_outputs
+from .emit import place_cached, write_outputs
 from .search import SearchIndexError, index_site
 from .second_renderer import SecondRenderer, can_fork, split_share
 from .site import PageSpec, SitePlanner, build_outputs, plan_pages
@@ -359,9 +359,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                     files.append(extra)
         else:
             self._extra_files = []
+            cache = self.images.cache
             for uri, path in self.images.published_files():
                 if uri not in known:
-                    self._extra_files.append(_GeneratedFile.generated(config, uri, abs_src_path=str(path)))
+                    kind = _CachedFile if cache is not None and path.is_relative_to(cache) else _GeneratedFile
+                    self._extra_files.append(kind.generated(config, uri, abs_src_path=str(path)))
                     files.append(self._extra_files[-1])
         page_items = {src_uri: spec.context.get("item") for src_uri, spec in self.pages.items()}
         images = self.images
@@ -661,6 +663,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             )
         if self.images is not None:  # the social cards drawn meanwhile (images.PendingCards)
             self.images.finish_cards(Path(config.site_dir))
+            pruned = self.images.prune_cache()
+            if pruned:
+                log.info(f"images : {pruned} entrée(s) périmée(s) retirée(s) du cache")
         if self.content is not None:
             outputs = build_outputs(self.content, self.today, config.site_url or "", config.site_name)
             write_outputs(Path(config.site_dir), outputs)
@@ -807,6 +812,18 @@ class _GeneratedFile(File):
 
     def is_modified(self) -> bool:
         return self.modified
+
+
+class _CachedFile(_GeneratedFile):
+    """A processed image's variant, from the build's cache: placed in the
+    site by a hard link where possible (emit.place_cached), not copied."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        if dirty and not self.is_modified():
+            return
+        assert self.abs_src_path is not None
+        os.makedirs(os.path.dirname(self.abs_dest_path), exist_ok=True)
+        place_cached(self.abs_src_path, self.abs_dest_path)
 
 
 @dataclass

@@ -387,6 +387,37 @@ def test_cache_hit_then_changed_image_processed_again(photo_project, tmp_path):
     assert third.images["fiches/images/petite.jpg"].key != first.images["fiches/images/petite.jpg"].key
 
 
+def test_prune_keeps_what_the_build_used_and_nothing_else(photo_project, validate, tmp_path):
+    """A cache kept from build to build (CI) stays the size of the site:
+    replaced images and cards whose text changed are removed, the rest stays
+    and is reused; files being written (dotted names) are not touched."""
+    from generators.cards import social_cards
+
+    root, content = photo_project()
+    cache = tmp_path / "cache"
+    first = prepare_images(content, docs_dir=root / "content", cache_dir=cache, cards=social_cards(content, "Réseau"))
+    assert first.prune_cache() == 0
+    (root / "fiches/images/petite.jpg").write_bytes(plain_jpeg((300, 200), RED))
+    (cache / ".en-cours-0123").mkdir()
+    logo = root / "fiches/logo.md"
+    logo.write_text(logo.read_text(encoding="utf-8").replace("Logo", "Logo renommé", 1), encoding="utf-8")
+    renamed = validate(root)
+    assert renamed.problems == []
+    second = prepare_images(renamed, docs_dir=root / "content", cache_dir=cache, cards=social_cards(renamed, "Réseau"))
+    assert second.processed == 1 and second.drawn == 1
+    old_image = cache / first.images["fiches/images/petite.jpg"].key
+    old_card = first.cards[("fiche", "logo")].path
+    assert old_image.is_dir() and old_card.is_file()
+    assert second.prune_cache() == 2
+    assert not old_image.exists() and not old_card.exists()
+    assert (cache / ".en-cours-0123").is_dir() and (cache / "sources.json").is_file()
+    for _, path in second.published_files():
+        assert path.is_file(), path
+    third = prepare_images(renamed, docs_dir=root / "content", cache_dir=cache, cards=social_cards(renamed, "Réseau"))
+    assert (third.processed, third.drawn) == (0, 0)
+    assert third.prune_cache() == 0
+
+
 def test_output_is_deterministic(photo_project, tmp_path):
     """Same input, same bytes: in one process or on two cores, in any cache."""
     root, content = photo_project()
@@ -510,6 +541,41 @@ def test_social_card_of_the_item(built):
     assert '<meta name="twitter:card" content="summary_large_image">' in html
     with Image.open(site / "fiches/atelier-photo/partage.png") as card:
         assert card.size == (1200, 630)
+
+
+def test_cached_files_are_linked_and_editor_files_never_are(built):
+    """Variants and cards come from .cache/images by hard links (emit.place_cached);
+    no published file shares its inode with an editor's file."""
+    root, site = built
+    cache = root / ".cache" / "images"
+    cached = {p.stat().st_ino for p in cache.rglob("*") if p.is_file()}
+    variants = sorted((site / "images").glob("atelier-photo-*"))
+    assert variants and all(p.stat().st_ino in cached for p in variants)
+    assert (site / "fiches/atelier-photo/partage.png").stat().st_ino in cached
+    editors = {p.stat().st_ino for p in root.rglob("*") if p.is_file() and not {".cache", "site"} & set(p.relative_to(root).parts)}
+    shared = [p for p in site.rglob("*") if p.is_file() and p.stat().st_ino in editors]
+    assert shared == []
+    assert (site / "medias" / "guide-ess-economie-circulaire-collectivites.pdf").is_file()
+
+
+def test_placing_a_cached_file_never_writes_through_an_old_link(tmp_path, monkeypatch):
+    from generators.emit import place_cached
+
+    old, new, target = tmp_path / "ancienne.png", tmp_path / "nouvelle.png", tmp_path / "site.png"
+    old.write_bytes(b"ancienne")
+    new.write_bytes(b"nouvelle")
+    place_cached(old, target)
+    assert target.stat().st_ino == old.stat().st_ino
+    place_cached(new, target)  # the same site path, another entry: the old one is untouched
+    assert (old.read_bytes(), target.read_bytes()) == (b"ancienne", b"nouvelle")
+    assert target.stat().st_ino == new.stat().st_ino
+
+    def no_links(*_):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr("generators.emit.os.link", no_links)
+    place_cached(old, target)  # another file system: a copy
+    assert target.read_bytes() == b"ancienne" and target.stat().st_ino != old.stat().st_ino
 
 
 def test_rebuild_uses_the_cache(built, caplog):
