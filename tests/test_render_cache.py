@@ -144,6 +144,29 @@ def test_an_unchanged_rebuild_renders_nothing_and_writes_the_same_bytes(warm_pro
     assert _differences(tmp_path / "first", tmp_path / "same-warm") == []
 
 
+def test_a_fresh_checkout_given_the_kept_cache_renders_and_processes_nothing(warm_project, tmp_path):
+    """What CI does (.github/workflows/publish.yml keeps .cache/pages and
+    .cache/images from run to run): a new checkout at the same path, every
+    file with new dates and inodes, and the previous run's cache. Keys are
+    made of contents, so everything comes from the cache, same bytes."""
+    import shutil
+
+    shutil.move(warm_project / ".cache", tmp_path / "kept-cache")
+    shutil.rmtree(warm_project)
+    copy_sources(warm_project)
+    shutil.move(tmp_path / "kept-cache", warm_project / ".cache")
+    env = {**os.environ, "PORTAIL_DATE": "2026-11-24"}
+    result = subprocess.run(
+        [str(PORTAIL), "build", "--site-dir", str(tmp_path / "checkout")], cwd=warm_project, env=env, capture_output=True, text=True, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    hits, rendered = map(int, STATS.search(output).groups())
+    assert rendered == 0 and hits > 200
+    assert re.search(r"images : 0 traitée\(s\), 0 carte\(s\) de partage dessinée\(s\), \d+ reprise\(s\) du cache", output), output[-2000:]
+    assert _differences(tmp_path / "first", tmp_path / "checkout") == []
+
+
 def test_editing_content_re_renders_the_pages_that_show_it(warm_project, tmp_path):
     # A sheet's body, and the name of an actor that several sheets link to.
     sheet = warm_project / "fiches" / "diagnostics-flux-pme-somme.md"

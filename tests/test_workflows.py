@@ -128,6 +128,24 @@ def test_dependency_caches_are_keyed_on_the_lock_files():
     assert "hashFiles('admin/package-lock.json')" in (WORKFLOWS / PUBLISH).read_text(encoding="utf-8")
 
 
+def test_the_build_cache_is_kept_by_publishing_and_read_by_checks():
+    """The publishing build saves .cache/pages and .cache/images for the next
+    run; a pull request's check restores them and saves nothing (a fork's
+    build must not write what main's next build starts from)."""
+    for name, action in ((PUBLISH, "actions/cache"), (PULL_REQUEST, "actions/cache/restore")):
+        found = [
+            (index, step) for index, (_, step) in enumerate(steps(load(name)))
+            if ".cache/pages" in step.get("with", {}).get("path", "")
+        ]
+        assert len(found) == 1, name
+        index, step = found[0]
+        assert step["uses"].split("@")[0] == action, name
+        assert step["with"]["path"].split() == [".cache/pages", ".cache/images"], name
+        assert step["with"]["key"].startswith(step["with"]["restore-keys"]), name  # the newest run's cache is restored
+        build = next(i for i, (_, s) in enumerate(steps(load(name))) if s.get("run", "").strip() == "make build")
+        assert index < build, name
+
+
 def test_every_skipped_step_exists():
     names = {step.get("name") for name in (PULL_REQUEST, PUBLISH, LINKS) for _, step in steps(load(name))}
     assert set(NOT_REPLAYED) <= names
