@@ -39,7 +39,7 @@ from .images import ImageSet, image_signature, prepare_images, public_path
 from .markdown_images import BodyImagesExtension
 from .preview import PREVIEW_LIMIT, BackgroundBuild, compare, snapshot
 from .emit import place_cached, write_outputs
-from .search import SearchIndexError, index_site
+from .search import Indexing, SearchIndexError
 from .second_renderer import SecondRenderer, can_fork, split_share
 from .site import PageSpec, SitePlanner, build_outputs, plan_pages
 from .redirects import RedirectPlan, check_redirects, render_pages
@@ -639,9 +639,10 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         return env
 
     def on_post_build(self, config):
-        """Priority 0. Write feeds, calendars and exports beside the pages, then
-        index the site for search. After a quick rebuild of the preview
-        server, a child process builds all that in the background instead."""
+        """Priority 0. Write the redirect and editor pages beside the others,
+        start Pagefind on them, write the social cards, feeds, calendars and
+        exports while it indexes, then wait for it. After a quick rebuild of
+        the preview server, a child process does all that in the background."""
         self._stop_watching()
         quick = self._quick
         if quick is not None and self._previous is not None:
@@ -661,29 +662,47 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 + (f" dont {self._second_count} par un second processus" if self._second_count else "")
                 + (f", {pruned} entrée(s) périmée(s) retirée(s) du cache" if pruned else "")
             )
-        if self.images is not None:  # the social cards drawn meanwhile (images.PendingCards)
-            self.images.finish_cards(Path(config.site_dir))
-            pruned = self.images.prune_cache()
-            if pruned:
-                log.info(f"images : {pruned} entrée(s) périmée(s) retirée(s) du cache")
-        if self.content is not None:
+        site = Path(config.site_dir)
+        if self.content is None:
+            if self.images is not None:
+                self.images.finish_cards(site)
+            return
+        # Every HTML file is written before Pagefind starts: it reads only
+        # those. The cards, feeds, calendars and exports are written while it
+        # runs (search.Indexing), on the core it leaves free.
+        redirects: RedirectPlan | None = getattr(self, "redirects", None)
+        if redirects is not None:
+            write_outputs(site, render_pages(redirects, config.theme.get_env(), config.site_url or "", config.site_name))
+        if self.editor is not None:  # /admin/ (decap.py); not a page: Pagefind skips it
+            write_outputs(site, admin_outputs(
+                self.validator.declaration, *self.editor, config.site_name, config.theme.get("favicon") or ""
+            ))
+        try:
+            indexing = Indexing(site)
+        except SearchIndexError as error:
+            raise PluginError(f"index de recherche : {error}") from None
+        try:
+            if self.images is not None:  # the social cards drawn meanwhile (images.PendingCards)
+                self.images.finish_cards(site)
+                pruned = self.images.prune_cache()
+                if pruned:
+                    log.info(f"images : {pruned} entrée(s) périmée(s) retirée(s) du cache")
             outputs = build_outputs(self.content, self.today, config.site_url or "", config.site_name)
-            write_outputs(Path(config.site_dir), outputs)
-            redirects: RedirectPlan | None = getattr(self, "redirects", None)
+            pages = sorted(o.path for o in outputs if o.path.endswith(".html"))
+            if pages:
+                raise RuntimeError(f"build_outputs() made an HTML file ({pages[0]}), which Pagefind may be reading")
             if redirects is not None:
                 clashes = sorted(redirects.paths() & {o.path for o in outputs})
                 if clashes:
                     raise PluginError(f"redirections : l'ancienne adresse de {clashes[0]} est celle d'un fichier du site")
-                pages = render_pages(redirects, config.theme.get_env(), config.site_url or "", config.site_name)
-                write_outputs(Path(config.site_dir), pages)
-            if self.editor is not None:  # /admin/ (decap.py); not a page: Pagefind skips it
-                write_outputs(Path(config.site_dir), admin_outputs(
-                    self.validator.declaration, *self.editor, config.site_name, config.theme.get("favicon") or ""
-                ))
-            try:
-                index_site(Path(config.site_dir))
-            except SearchIndexError as error:
-                raise PluginError(f"index de recherche : {error}") from None
+            write_outputs(site, outputs)
+        except BaseException:
+            indexing.cancel()
+            raise
+        try:
+            indexing.finish()
+        except SearchIndexError as error:
+            raise PluginError(f"index de recherche : {error}") from None
             if self._previewing:
                 self._previous = self._built(self.content)
                 # The server now holds millions of objects that the quick

@@ -298,22 +298,42 @@ def pagefind_command(site_dir: Path) -> list[str]:
 
 def index_site(site_dir: Path) -> IndexReport:
     """Index the built site in ``site_dir`` into ``site_dir/pagefind/``."""
-    site_dir = Path(site_dir).resolve()
-    started = time.perf_counter()
-    try:
-        result = subprocess.run(pagefind_command(site_dir), capture_output=True, text=True, check=False)
-    except OSError as error:
-        raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None
-    seconds = time.perf_counter() - started
-    output = (result.stdout + result.stderr).strip()
-    if result.returncode != 0:
-        raise SearchIndexError(f"Pagefind a échoué (code {result.returncode}) : {output[-2000:]}")
-    bundle = site_dir / BUNDLE_DIR
-    stabilise_bundle(bundle)
-    pages = indexed_page_count(bundle)
-    size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
-    log.info("Recherche : %d pages indexées par Pagefind en %s s", pages, f"{seconds:.1f}".replace(".", ","))
-    return IndexReport(pages=pages, seconds=seconds, bytes=size)
+    return Indexing(site_dir).finish()
+
+
+class Indexing:
+    """Pagefind running over ``site_dir`` in the background: the build writes
+    its feeds and exports meanwhile (Pagefind reads only the HTML pages, all
+    written before it starts, and uses little more than one core).
+    ``finish()`` waits for it; ``cancel()`` stops it."""
+
+    def __init__(self, site_dir: Path) -> None:
+        self.site_dir = Path(site_dir).resolve()
+        self.started = time.perf_counter()
+        try:
+            self.process = subprocess.Popen(
+                pagefind_command(self.site_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        except OSError as error:
+            raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None
+
+    def finish(self) -> IndexReport:
+        output, _ = self.process.communicate()
+        seconds = time.perf_counter() - self.started
+        output = (output or "").strip()
+        if self.process.returncode != 0:
+            raise SearchIndexError(f"Pagefind a échoué (code {self.process.returncode}) : {output[-2000:]}")
+        bundle = self.site_dir / BUNDLE_DIR
+        stabilise_bundle(bundle)
+        pages = indexed_page_count(bundle)
+        size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
+        log.info("Recherche : %d pages indexées par Pagefind en %s s", pages, f"{seconds:.1f}".replace(".", ","))
+        return IndexReport(pages=pages, seconds=seconds, bytes=size)
+
+    def cancel(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
 
 
 def indexed_page_count(bundle: Path) -> int:

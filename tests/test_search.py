@@ -27,6 +27,7 @@ from generators.search import (
     STATUS_FILTER,
     TYPE_FILTER,
     YEAR_FILTER,
+    Indexing,
     index_site,
     listing_facets,
     pagefind_key,
@@ -235,6 +236,19 @@ def test_indexing_the_same_site_gives_the_same_bundle(built_site, tmp_path):
     assert agains == originals
     for relative in originals:
         assert (copy / relative).read_bytes() == (built_site / relative).read_bytes(), relative
+
+
+def test_an_indexing_that_is_cancelled_leaves_no_process(built_site, tmp_path):
+    """The build starts Pagefind before writing its feeds and exports; if
+    one of those fails, Pagefind is stopped (plugin.on_post_build)."""
+    import shutil
+
+    copy = tmp_path / "site"
+    shutil.copytree(built_site, copy, ignore=shutil.ignore_patterns("pagefind"))
+    indexing = Indexing(copy)
+    assert indexing.process.poll() is None  # running in the background
+    indexing.cancel()
+    assert indexing.process.returncode is not None
 
 
 def test_filter_names_are_kept_as_written(built_site):
