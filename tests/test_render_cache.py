@@ -258,3 +258,29 @@ def test_links_are_traced_by_type_and_slug_with_the_same_answers():
         assert isinstance(args[0], Reference)
         assert links.url(*args, **kwargs) == links.url(item)
         assert _links_arguments("title", (item,), {}) is None  # the item itself is in the page's key
+
+
+def test_the_stand_in_for_converting_a_cached_page_leaves_what_mkdocs_leaves():
+    """plugin._skip_conversion replaces Page.render for a page taken from the
+    cache: it must leave the attributes MkDocs' own conversion of an empty
+    text leaves (a new MkDocs setting another one fails here)."""
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files
+    from mkdocs.structure.pages import Page
+
+    from generators.plugin import _skip_conversion
+
+    config = load_config(str(REPO / "mkdocs.yml"))
+    pages = []
+    for stand_in in (False, True):
+        file = File("fiches/exemple.md", config["docs_dir"], config["site_dir"], False)
+        page = Page(None, file, config)
+        page.markdown = ""
+        if stand_in:
+            _skip_conversion(page)
+        page.render(config, Files([file]))
+        state = {name: value for name, value in vars(page).items() if name != "render"}
+        state["toc"] = list(page.toc)
+        pages.append(state)
+    assert pages[0].keys() == pages[1].keys()
+    assert pages[0] == {**pages[1], "file": pages[0]["file"]}
