@@ -69,6 +69,8 @@ def place_cached(source: Path | str, target: Path | str) -> None:
         pass
     try:
         os.link(source, target)
+    except FileNotFoundError:
+        raise  # no such folder (or no source): the caller creates the folder
     except OSError:  # another file system, or one without hard links
         shutil.copyfile(source, target)
 

@@ -860,8 +860,11 @@ class _CachedFile(_GeneratedFile):
         if dirty and not self.is_modified():
             return
         assert self.abs_src_path is not None
-        os.makedirs(os.path.dirname(self.abs_dest_path), exist_ok=True)
-        place_cached(self.abs_src_path, self.abs_dest_path)
+        try:
+            place_cached(self.abs_src_path, self.abs_dest_path)
+        except FileNotFoundError:  # the first file of its folder: one makedirs per folder, not per file
+            os.makedirs(os.path.dirname(self.abs_dest_path), exist_ok=True)
+            place_cached(self.abs_src_path, self.abs_dest_path)
 
 
 @dataclass

@@ -569,6 +569,8 @@ def test_placing_a_cached_file_never_writes_through_an_old_link(tmp_path, monkey
     place_cached(new, target)  # the same site path, another entry: the old one is untouched
     assert (old.read_bytes(), target.read_bytes()) == (b"ancienne", b"nouvelle")
     assert target.stat().st_ino == new.stat().st_ino
+    with pytest.raises(FileNotFoundError):  # the caller makes the folder (plugin._CachedFile), once per folder
+        place_cached(old, tmp_path / "absent" / "site.png")
 
     def no_links(*_):
         raise OSError(18, "Invalid cross-device link")
