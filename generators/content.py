@@ -21,7 +21,7 @@ from .problems import Problem, make_problem, sort_problems
 from .schema import CompiledType, compile_declaration
 from .source import FieldPath, RawEntry, format_path, read_entry
 from .territories import TerritoryIndex
-from .values import DateTimeValue, Name, PartialDate, Reference
+from .values import DateTimeValue, Name, PartialDate, Reference, pickled_by_fields
 
 IGNORED_NAMES = frozenset({"readme.md"})
 PARALLEL_THRESHOLD = 1500  # below this, starting workers costs more than it saves
@@ -36,6 +36,7 @@ def _validate_chunk(paths: list[Path], keep_items: bool, recorded: bool = False)
     return [_WORKER_VALIDATOR._validate_one(path, keep_items) for path in paths]
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class Item:
     """One validated content file."""
@@ -54,6 +55,7 @@ class Item:
         return default if value is None else value
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Summary:
     """What the checks across files need from one item: small enough to be

@@ -66,6 +66,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .values import pickled_by_fields
+
 __all__ = ["Territory", "TerritoryAmbiguous", "TerritoryIndex", "TerritoryNotFound"]
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data" / "cog"
@@ -83,6 +85,7 @@ _CUTOFF = 0.75
 _REGION_ABBREVIATIONS = {"PACA": "93", "IDF": "11", "AURA": "84", "BFC": "27", "HDF": "32"}
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Territory:
     """A region, a department or a commune, identified by its COG code."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -10,6 +11,23 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 
 
+def pickled_by_fields(cls: type) -> type:
+    """Pickle a dataclass as a call of its constructor with its fields.
+    Dataclasses' own ``__setstate__`` (slotted classes) calls ``fields()``
+    for every object: the items of 10,000 sheets sent back by the validation
+    workers loaded in 1.7 s that way, 1.0 s this way. Every field must be an
+    argument of ``__init__``, in order, with no ``__post_init__``."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    assert all(f.init for f in dataclasses.fields(cls)) and not hasattr(cls, "__post_init__"), cls
+
+    def __reduce__(self):
+        return (cls, tuple(getattr(self, name) for name in names))
+
+    cls.__reduce__ = __reduce__
+    return cls
+
+
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PartialDate:
     """A date known to the year, the month or the day ("2015", "2015-03", "2015-03-21")."""
@@ -45,6 +63,7 @@ class PartialDate:
         return self.iso()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class DateTimeValue:
     """A day with an optional time of day, in Europe/Paris."""
@@ -71,6 +90,7 @@ class DateTimeValue:
         return self.iso()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Term:
     vocabulary: str
@@ -81,6 +101,7 @@ class Term:
         return self.key
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Reference:
     """A slug naming another item; checked once every file is read."""
@@ -92,6 +113,7 @@ class Reference:
         return self.slug
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Name:
     """A plain name written where a reference was allowed."""
@@ -102,6 +124,7 @@ class Name:
         return self.text
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Phone:
     national: str  # "03 89 35 35 70"
@@ -111,6 +134,7 @@ class Phone:
         return self.national
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FileRef:
     """A file inside the repository, relative to its root (posix)."""
@@ -126,6 +150,7 @@ class FileRef:
         return self.path
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Image:
     src: FileRef
@@ -134,6 +159,7 @@ class Image:
     caption: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Coordinates:
     lat: float

@@ -172,3 +172,18 @@ def test_year_zero_dates_do_not_crash(harness, folder, lines):
     raw = ("---\ntitre: x\nresume: y\n" + "\n".join(lines) + "\n---\n").encode()
     content = harness.check(folder, raw)
     assert "invalid_date" in [p.code for p in content.problems]
+
+
+def test_items_survive_the_trip_from_a_validation_worker():
+    """Items and their values are pickled as constructor calls
+    (values.pickled_by_fields): every item of the demo comes back equal."""
+    import pickle
+
+    from generators.content import Validator
+    from generators.declaration import load_declaration
+
+    content = Validator(load_declaration(REPO / "config" / "types.yml", REPO)).load()
+    assert content.items and content.summaries
+    assert pickle.loads(pickle.dumps(content.items, protocol=5)) == content.items
+    summaries = list(content.summaries.values())
+    assert pickle.loads(pickle.dumps(summaries, protocol=5)) == summaries
