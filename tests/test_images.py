@@ -10,6 +10,7 @@ reference. Two builds of a copy of the demo site check the end result.
 from __future__ import annotations
 
 import io
+import os
 import logging
 import struct
 import zlib
@@ -556,6 +557,35 @@ def test_cached_files_are_linked_and_editor_files_never_are(built):
     shared = [p for p in site.rglob("*") if p.is_file() and p.stat().st_ino in editors]
     assert shared == []
     assert (site / "medias" / "guide-ess-economie-circulaire-collectivites.pdf").is_file()
+
+
+def test_the_pages_artifact_holds_no_link(built, tmp_path):
+    """GitHub Pages refuses links. Each variant or card is linked once into
+    the site (its other name is in .cache, outside the archive); two items
+    with identical cards would share one file at two site paths, which a
+    plain tar stores as a link. actions/upload-pages-artifact (publish.yml)
+    archives with GNU tar's --dereference --hard-dereference: run as it does,
+    the archive holds only plain files."""
+    import subprocess
+    import tarfile
+
+    _, site = built
+    card = site / "fiches/atelier-photo/partage.png"
+    twin = site / "fiches/atelier-photo/partage-jumelle.png"
+    os.link(card, twin)  # what two identical cards give
+    try:
+        links = {}
+        for name, extra in {"plain": [], "action": ["--dereference", "--hard-dereference"]}.items():
+            archive = tmp_path / f"{name}.tar"
+            subprocess.run(["tar", *extra, "--directory", str(site), "-cf", str(archive), "--exclude=.git", "--exclude=.github", "."], check=True)
+            with tarfile.open(archive) as tar:
+                links[name] = sorted(m.name for m in tar.getmembers() if m.islnk() or m.issym())
+                if name == "action":
+                    assert tar.extractfile("./fiches/atelier-photo/partage-jumelle.png").read() == card.read_bytes()
+    finally:
+        twin.unlink()
+    assert len(links["plain"]) == 1  # the twin, and nothing else
+    assert links["action"] == []
 
 
 def test_placing_a_cached_file_never_writes_through_an_old_link(tmp_path, monkeypatch):
