@@ -44,15 +44,21 @@ def copy_outputs(site_dir: Path, files: list[tuple[str, Path]]) -> list[Path]:
     memory at once (social cards)."""
     root = site_dir.resolve()
     written = []
-    made: set[Path] = set()
     for path, source in sorted(files):
         target = _target(root, path)
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        place_cached(source, target)
+        place_cached_in_folder(source, target)
         written.append(target)
     return written
+
+
+def place_cached_in_folder(source: Path | str, target: Path | str) -> None:
+    """``place_cached``, making ``target``'s folder when it does not exist
+    yet: one ``makedirs`` per folder, not one per file."""
+    try:
+        place_cached(source, target)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        place_cached(source, target)
 
 
 def place_cached(source: Path | str, target: Path | str) -> None:

@@ -675,6 +675,10 @@ class ImageSet:
     pending: PendingCards | None = None  # cards still being drawn (prepare_images(defer_cards=True))
     cache: Path | None = None  # the cache folder prepare_images used
 
+    def all_cards(self) -> list[SocialCard]:
+        """The items' cards, then the site's own, if any."""
+        return [*self.cards.values(), *([self.default_card] if self.default_card else [])]
+
     def published_files(self) -> list[tuple[str, Path]]:
         """(site path, file to copy) of every processed file, SVG and card."""
         found: dict[str, Path] = {}
@@ -684,7 +688,7 @@ class ImageSet:
             else:
                 found[image.uri] = image.path
         drawing = {job.target for job in self.pending.jobs} if self.pending else set()
-        for card in [*self.cards.values(), *([self.default_card] if self.default_card else [])]:
+        for card in self.all_cards():
             if str(card.path) not in drawing:  # those are copied by finish_cards()
                 found[card.uri] = card.path
         return sorted(found.items())
@@ -698,7 +702,7 @@ class ImageSet:
         pending, self.pending = self.pending, None
         pending.wait()
         drawn = {job.target for job in pending.jobs}
-        cards = [*self.cards.values(), *([self.default_card] if self.default_card else [])]
+        cards = self.all_cards()
         copy_outputs(site_dir, sorted({(card.uri, card.path) for card in cards if str(card.path) in drawn}))
 
     def prune_cache(self) -> int:
@@ -710,7 +714,7 @@ class ImageSet:
         if self.cache is None or self.pending is not None:
             return 0
         used = {image.key for image in self.images.values() if isinstance(image, ProcessedImage)}
-        cards = {card.path.name for card in [*self.cards.values(), *([self.default_card] if self.default_card else [])]}
+        cards = {card.path.name for card in self.all_cards()}
         removed = 0
         for folder, kept, is_entry in (
             (self.cache, used, lambda path: path.is_dir() and _HEX_KEY.fullmatch(path.name) is not None),

@@ -39,7 +39,7 @@ from .formatting import FILTERS
 from .images import ImageSet, image_signature, prepare_images, public_path
 from .markdown_images import BodyImagesExtension
 from .preview import PREVIEW_LIMIT, BackgroundBuild, compare, snapshot
-from .emit import place_cached, write_outputs
+from .emit import place_cached_in_folder, write_outputs
 from .search import Indexing, SearchIndexError
 from .second_renderer import SecondRenderer, can_fork, split_share
 from .site import PageSpec, SitePlanner, build_outputs, plan_pages
@@ -518,8 +518,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             self.render.hits -= len(early)
         for uri, (key, markdown, template) in self._deferred.items():
             page, spec = files.src_uris[uri].page, self.pages[uri]
-            entry = self.render.load(uri) if self.render is not None else None
-            if entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec), self._replayed, SHARED_INDEXES):
+            if self._still_cached(uri, key, page, spec):
                 self._hits[uri] = key
                 if uri in rendered:
                     self._second_count += 1
@@ -561,8 +560,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         except Untraceable as reason:
             log.debug(f"page {src_uri} hors du cache : {reason}")
             return markdown
-        entry = self.render.load(src_uri)
-        if entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec), self._replayed, SHARED_INDEXES):
+        if self._still_cached(src_uri, key, page, spec):
             self._hits[src_uri] = key
             self.render.hits += 1
             page.meta["template"] = CACHED_TEMPLATE
@@ -592,6 +590,12 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             page.title, dict(page.meta), markdown, spec.template, spec.description, spec.in_nav,
             spec.context, social, _link_targets(markdown, page.file.src_uri, files),
         ))
+
+    def _still_cached(self, src_uri: str, key: bytes, page, spec: PageSpec) -> bool:
+        """The page's cache entry has ``key`` and its recorded calls on the
+        shared indexes get the same answers from this build's."""
+        entry = self.render.load(src_uri) if self.render is not None else None
+        return entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec), self._replayed, SHARED_INDEXES)
 
     def _trace_targets(self, page, spec: PageSpec) -> dict[str, object]:
         targets = {name: spec.context[name] for name in SHARED_INDEXES if name in spec.context}
@@ -860,11 +864,7 @@ class _CachedFile(_GeneratedFile):
         if dirty and not self.is_modified():
             return
         assert self.abs_src_path is not None
-        try:
-            place_cached(self.abs_src_path, self.abs_dest_path)
-        except FileNotFoundError:  # the first file of its folder: one makedirs per folder, not per file
-            os.makedirs(os.path.dirname(self.abs_dest_path), exist_ok=True)
-            place_cached(self.abs_src_path, self.abs_dest_path)
+        place_cached_in_folder(self.abs_src_path, self.abs_dest_path)
 
 
 @dataclass
