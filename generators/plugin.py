@@ -700,9 +700,14 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             if pages:
                 raise RuntimeError(f"build_outputs() made an HTML file ({pages[0]}), which Pagefind may be reading")
             if redirects is not None:
-                clashes = sorted(redirects.paths() & {o.path for o in outputs})
-                if clashes:
-                    raise PluginError(f"redirections : l'ancienne adresse de {clashes[0]} est celle d'un fichier du site")
+                collisions = redirects.collisions({o.path for o in outputs}, Path(self.config.redirections).as_posix())
+                if collisions:
+                    for problem in collisions:
+                        log.error(problem.format_text())
+                    raise PluginError(
+                        f"{len(collisions)} problème(s) dans les redirections : rien n'a été publié. "
+                        "Corrigez-les puis relancez la construction."
+                    )
             write_outputs(site, outputs)
         except BaseException:
             indexing.cancel()

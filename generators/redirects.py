@@ -60,6 +60,8 @@ class Redirect:
     old: str
     url: str  # target, site-relative
     title: str
+    line: int = 0  # of its line in the redirections file
+    column: int = 0
 
 
 @dataclass(slots=True)
@@ -79,6 +81,26 @@ class RedirectPlan:
 
     def paths(self) -> set[str]:
         return {r.path for r in self.redirects} | {d.path for d in self.dispatchers}
+
+    def collisions(self, taken: set[str], rel: str) -> list[Problem]:
+        """A problem for each page of this plan that a file of ``taken`` is in
+        the way of: the feeds and exports, known only once the pages are built."""
+        found = []
+        written = [(r.path, r) for r in self.redirects] + [(d.path, (d.routes or [d.default])[0]) for d in self.dispatchers]
+        for path, first in written:
+            clash = collides(path, taken)
+            if clash and first is not None:
+                found.append(make_problem(
+                    "redirect_collision", old=first.old, page=clash, file=rel, line=first.line, column=first.column, path=first.old,
+                ))
+        return found
+
+
+def collides(path: str, taken: set[str]) -> str | None:
+    """The published file that ``path`` would overwrite, or that stands where
+    ``path`` needs a folder (``flux/fiches.xml`` for ``flux/fiches.xml/index.html``)."""
+    parts = path.split("/")
+    return next(("/".join(parts[:end]) for end in range(len(parts), 0, -1) if "/".join(parts[:end]) in taken), None)
 
 
 def old_path_key(old: str) -> str:
@@ -174,18 +196,20 @@ def plan_redirects(entries: list[RedirectEntry], targets: dict[str, Target], tak
         if target is None:
             plan.problems.append(make_problem("redirect_unknown_target", old=entry.old, target=entry.target, **where))
             continue
-        clash = next((p for p in (path, dispatcher_path) if p and p in taken), None)
+        clash = next((hit for p in (path, dispatcher_path) if p and (hit := collides(p, taken))), None)
         if clash:
             plan.problems.append(make_problem("redirect_collision", old=entry.old, page=clash, **where))
             continue
         if target.draft:
             plan.pending.append(entry)
             continue
-        redirect = Redirect(path=path, old=entry.old, url=target.url, title=target.title)
+        redirect = Redirect(path=path, old=entry.old, url=target.url, title=target.title, line=entry.line, column=entry.column)
         plan.redirects.append(redirect)
         if dispatcher_path:
             dispatcher = dispatchers.setdefault(dispatcher_path, Dispatcher(path=dispatcher_path, old=urlsplit(entry.old).path))
-            dispatcher.routes.append(Redirect(path=_query_string(pairs), old=entry.old, url=target.url, title=target.title))
+            dispatcher.routes.append(Redirect(
+                path=_query_string(pairs), old=entry.old, url=target.url, title=target.title, line=entry.line, column=entry.column,
+            ))
         else:
             defaults[path] = redirect
     for path, dispatcher in sorted(dispatchers.items()):

@@ -179,6 +179,34 @@ def test_a_wrong_target_stops_the_build_with_its_line(tmp_path, caplog):
     assert not site.exists()
 
 
+def test_a_published_file_in_the_way_of_a_redirect_is_a_located_problem(tmp_path):
+    """``/medias/guide.pdf`` would need a folder where the site has a file."""
+    entries = _table(tmp_path, '"/medias/guide.pdf": "fiches/a.md"\n"/medias/guide.pdf/page.php?id=2": "fiches/a.md"\n')
+    plan = plan_redirects(entries, {"fiches/a.md": Target(url="fiches/a/", title="A")}, {"medias/guide.pdf"}, "config/redirections.yml")
+    assert [(p.code, p.line) for p in plan.problems] == [("redirect_collision", 1), ("redirect_collision", 2)]
+    assert "(medias/guide.pdf)" in plan.problems[0].message
+    assert plan.redirects == [] and plan.dispatchers == []
+
+
+def test_an_old_address_of_a_feed_stops_the_build_with_its_line(tmp_path, caplog):
+    """Feeds and exports are written after the pages: their clash with a
+    redirect is found then, reported like the others, and nothing is published."""
+    root = _copy_project(tmp_path)
+    table = root / "config" / "redirections.yml"
+    lines = table.read_text(encoding="utf-8").splitlines()
+    lines.append('"/flux/fiches.xml": "fiches/"')
+    table.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    site = tmp_path / "site-out"
+    with caplog.at_level(logging.ERROR):
+        with pytest.raises(BuildFailed):
+            build_site(find_project(config=root / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=site)
+    messages = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"config/redirections.yml:{len(lines)}:1:" in messages
+    assert "l'ancienne adresse « /flux/fiches.xml » est celle d'une page du site (flux/fiches.xml)" in messages
+    assert "rien n'a été publié" in messages
+    assert not site.exists()
+
+
 # -- in a browser ----------------------------------------------------------------
 
 
