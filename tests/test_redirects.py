@@ -163,18 +163,24 @@ def _copy_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_a_wrong_target_stops_the_build_with_its_line(tmp_path, caplog):
+def _failed_build_with_line(tmp_path: Path, caplog, line: str) -> tuple[str, int, Path]:
+    """The demo with ``line`` appended to its redirections, built: the build
+    must fail. Returns the errors logged, the line's number and the site folder."""
     root = _copy_project(tmp_path)
     table = root / "config" / "redirections.yml"
     lines = table.read_text(encoding="utf-8").splitlines()
-    lines.append('"/ancienne/page.php?id=99": "fiches/cette-fiche-n-existe-pas.md"')
+    lines.append(line)
     table.write_text("\n".join(lines) + "\n", encoding="utf-8")
     site = tmp_path / "site-out"
     with caplog.at_level(logging.ERROR):
         with pytest.raises(BuildFailed):
             build_site(find_project(config=root / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=site)
-    messages = "\n".join(r.getMessage() for r in caplog.records)
-    assert f"config/redirections.yml:{len(lines)}:1:" in messages
+    return "\n".join(r.getMessage() for r in caplog.records), len(lines), site
+
+
+def test_a_wrong_target_stops_the_build_with_its_line(tmp_path, caplog):
+    messages, number, site = _failed_build_with_line(tmp_path, caplog, '"/ancienne/page.php?id=99": "fiches/cette-fiche-n-existe-pas.md"')
+    assert f"config/redirections.yml:{number}:1:" in messages
     assert "la redirection de « /ancienne/page.php?id=99 » mène à « fiches/cette-fiche-n-existe-pas.md », qui n'existe pas" in messages
     assert not site.exists()
 
@@ -191,17 +197,8 @@ def test_a_published_file_in_the_way_of_a_redirect_is_a_located_problem(tmp_path
 def test_an_old_address_of_a_feed_stops_the_build_with_its_line(tmp_path, caplog):
     """Feeds and exports are written after the pages: their clash with a
     redirect is found then, reported like the others, and nothing is published."""
-    root = _copy_project(tmp_path)
-    table = root / "config" / "redirections.yml"
-    lines = table.read_text(encoding="utf-8").splitlines()
-    lines.append('"/flux/fiches.xml": "fiches/"')
-    table.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    site = tmp_path / "site-out"
-    with caplog.at_level(logging.ERROR):
-        with pytest.raises(BuildFailed):
-            build_site(find_project(config=root / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=site)
-    messages = "\n".join(r.getMessage() for r in caplog.records)
-    assert f"config/redirections.yml:{len(lines)}:1:" in messages
+    messages, number, site = _failed_build_with_line(tmp_path, caplog, '"/flux/fiches.xml": "fiches/"')
+    assert f"config/redirections.yml:{number}:1:" in messages
     assert "l'ancienne adresse « /flux/fiches.xml » est celle d'une page du site (flux/fiches.xml)" in messages
     assert "rien n'a été publié" in messages
     assert not site.exists()
