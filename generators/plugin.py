@@ -426,7 +426,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             # (tests/test_render_cache.py checks it), so editing a body
             # re-renders that one page, not the listings that name the item.
             Item: frozenset({"body", "body_line"}),
-        })
+        }, pickled=frozenset({Item}))  # validated data and value objects only
         self.render_key = self.render_base
 
     def _build_digest(self, config) -> bytes:

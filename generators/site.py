@@ -9,6 +9,7 @@ calendars, exports). The MkDocs plugin only turns these into files.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urljoin
@@ -81,6 +82,27 @@ class Links:
         if isinstance(ref, Name):
             return ref.text
         return str(getattr(ref, "label", ref))
+
+
+class PanelFields:
+    """An item page's panel fields (``panel_fields``), made when a template
+    iterates them. It holds only the type and the item, which the page's
+    context names already: the rendered-page cache digests those once per
+    build instead of a second copy of every value (render_cache.py)."""
+
+    __slots__ = ("ctype", "item")
+
+    def __init__(self, ctype: ContentType, item: Item) -> None:
+        self.ctype, self.item = ctype, item
+
+    def __iter__(self) -> Iterator[FieldView]:
+        return iter(panel_fields(self.ctype, self.item))
+
+    def __len__(self) -> int:
+        return len(panel_fields(self.ctype, self.item))
+
+    def __bool__(self) -> bool:
+        return bool(panel_fields(self.ctype, self.item))
 
 
 def panel_fields(ctype: ContentType, item: Item) -> list[FieldView]:
@@ -187,7 +209,7 @@ class SitePlanner:
             **self.common(),
             "item": item,
             "ctype": ctype,
-            "fields": panel_fields(ctype, item),
+            "fields": PanelFields(ctype, item),
             "listing_url": listing_url(ctype),
             "jsonld": jsonld(item, urljoin(self.site_url, url), self.site_url, self.links),
             "search": self.search_of(item),

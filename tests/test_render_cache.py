@@ -56,6 +56,49 @@ def test_opaque_types_stand_for_themselves_only():
     assert Fingerprinter().digest(Index(1)) != Fingerprinter().digest(Index(2))
 
 
+@dataclass
+class Record:
+    title: str
+    values: dict
+    body: str = ""
+
+
+def test_pickled_types_are_digested_by_value_without_their_skipped_attributes():
+    def fingerprints():
+        return Fingerprinter(skip={Record: frozenset({"body"})}, pickled=frozenset({Record}))
+
+    one = Record("Ressourcerie", {"flux": ["bois", "papier"], "annee": 2018, "point": Point(1, frozenset())})
+    same = Record("Ressourcerie", {"flux": ["bois", "papier"], "annee": 2018, "point": Point(1, frozenset())}, body="autre texte")
+    assert fingerprints().digest(one) == fingerprints().digest(same)  # the body is skipped
+    for other in (
+        Record("Recyclerie", one.values),
+        Record("Ressourcerie", {**one.values, "annee": "2018"}),
+        Record("Ressourcerie", {**one.values, "point": Point(2, frozenset())}),
+    ):
+        assert fingerprints().digest(other) != fingerprints().digest(one)
+    # A part that cannot be pickled: the record is walked like any object.
+    walked = Record("Ressourcerie", {"format": lambda value: value})
+    assert fingerprints().digest(walked) == Fingerprinter(skip={Record: frozenset({"body"})}).digest(walked)
+
+
+def test_panel_fields_are_made_from_the_type_and_item_they_hold():
+    """An item page's ``fields`` (site.PanelFields) lists what panel_fields
+    lists, and its digest follows the item's."""
+    from generators.content import Validator
+    from generators.declaration import load_declaration
+    from generators.site import PanelFields, panel_fields
+
+    content = Validator(load_declaration(REPO / "config" / "types.yml", REPO)).load()
+    sheets = content.of_type("fiche")
+    ctype = content.declaration.types["fiche"]
+    for item in sheets:
+        lazy = PanelFields(ctype, item)
+        assert list(lazy) == panel_fields(ctype, item) and len(lazy) == len(panel_fields(ctype, item))
+        assert bool(lazy) == bool(panel_fields(ctype, item))
+    f = Fingerprinter()
+    assert f.digest(PanelFields(ctype, sheets[0])) != f.digest(PanelFields(ctype, sheets[1]))
+
+
 def test_a_trace_replays_calls_and_plain_reads():
     class Index:
         flag = True
