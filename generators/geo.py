@@ -304,7 +304,7 @@ def locator(geography: Geography, place: Place) -> dict | None:
     if region not in geography.regions:
         return None
     area = geography.regions[region]
-    west, south, east, north = bounds(area.polygons)
+    west, south, east, north = _region_bounds(geography, region)
     if place.point is not None:
         west, east = min(west, place.point.lon), max(east, place.point.lon)
         south, north = min(south, place.point.lat), max(north, place.point.lat)
@@ -320,8 +320,14 @@ def locator(geography: Geography, place: Place) -> dict | None:
         "departement": geography.departements[departement].name if departement in geography.departements else None,
         "point": point,
         "precision": place.precision,
-        "commune": place.commune,
+        "commune": place.commune.label if place.commune else None,  # plain data: hashed in one call (render_cache)
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _region_bounds(geography: Geography, region: str) -> tuple[float, float, float, float]:
+    """A region's bounds, measured once per build, not once per item."""
+    return bounds(geography.regions[region].polygons)
 
 
 @functools.lru_cache(maxsize=256)

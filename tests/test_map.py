@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import marshal
 import re
 import shutil
 
@@ -206,6 +207,9 @@ def test_locator_marks_the_department_and_the_point(content, geography):
     assert [d["code"] for d in drawing["departements"] if d["current"]] == ["40"]
     x, y = drawing["point"]
     assert 0 <= x <= drawing["size"] and 0 <= y <= drawing["size"]
+    assert drawing["commune"] == "Mont-de-Marsan (40)"
+    # Plain data only: a page's cache key hashes it in one call (render_cache._marshalled).
+    assert marshal.loads(marshal.dumps(drawing)) == drawing
 
 
 def test_locator_of_a_region_only_item_has_no_point(content, geography):
