@@ -223,8 +223,10 @@ _SIMPLE_EMAIL_RE = re.compile(
 
 @lru_cache(maxsize=65536)
 def _email(text: str) -> str:
-    if len(text) <= 254 and _SIMPLE_EMAIL_RE.fullmatch(text) and len(text.partition("@")[0]) <= 64:
-        local, _, domain = text.partition("@")
+    local, _, domain = text.partition("@")
+    # A "--" in the domain (punycode "xn--", or a label RFC 5890 reserves,
+    # such as "ab--c") is left to email_validator's full rules.
+    if len(text) <= 254 and _SIMPLE_EMAIL_RE.fullmatch(text) and len(local) <= 64 and "--" not in domain:
         return f"{local}@{domain.lower()}"
     try:
         return validate_email(text, check_deliverability=False).normalized
