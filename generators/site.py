@@ -104,6 +104,13 @@ class PanelFields:
     def __bool__(self) -> bool:
         return bool(panel_fields(self.ctype, self.item))
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PanelFields):
+            return NotImplemented
+        return self.ctype == other.ctype and self.item == other.item
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, like the item it holds
+
 
 def panel_fields(ctype: ContentType, item: Item) -> list[FieldView]:
     """The declared fields with a value, in declaration order, for the panel."""
