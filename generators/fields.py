@@ -244,6 +244,8 @@ def _email_reason(text: str, error: EmailNotValidError) -> str:
         return "rien avant « @ »"
     if "." not in domain:
         return "le nom de domaine après « @ » est incomplet"
+    if any(re.match(r"(?!xn)..--", label, re.I) for label in domain.split(".")):
+        return "un nom de domaine ne peut pas avoir « -- » en 3e et 4e position (réservé aux noms internationalisés « xn-- »)"
     return "caractère ou forme non autorisés"
 
 

@@ -268,6 +268,7 @@ def test_email_valid_and_normalised(ctx):
         ("@exemple.fr", "avant"),
         ("jean@exemple", "domaine"),
         ("jean dupont@exemple.fr", "caractère"),
+        ("contact@ab--cd.fr", "« -- » en 3e et 4e position"),
     ],
 )
 def test_email_invalid_with_french_reason(text, detail, ctx):
