@@ -259,13 +259,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         of the preview server plans again only the edited items' pages."""
         quick = self._quick
         content = self.validator.load() if quick is None else quick.content
-        if content.problems:
-            for problem in content.problems:
-                log.error(problem.format_text())
-            raise PluginError(
-                f"{len(content.problems)} problème(s) dans les contenus : rien n'a été publié. "
-                "Corrigez-les (portail validate) puis relancez la construction."
-            )
+        _stop_on(content.problems, "dans les contenus", "Corrigez-les (portail validate) puis relancez la construction.")
         self.content = content
         root = self.validator.declaration.root
         docs_dir = Path(config.docs_dir).resolve()
@@ -324,12 +318,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         )
         if self.images.problems:
             self.images.cancel_cards()
-            for problem in self.images.problems:
-                log.error(problem.format_text())
-            raise PluginError(
-                f"{len(self.images.problems)} problème(s) d'images : rien n'a été publié. "
-                "Corrigez-les puis relancez la construction."
-            )
+            _stop_on(self.images.problems, "d'images")
         log.info(
             f"images : {self.images.processed} traitée(s), {self.images.drawn} carte(s) de partage dessinée(s), "
             f"{self.images.reused} reprise(s) du cache"
@@ -392,13 +381,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self.redirects = check_redirects(
             root / self.config.redirections, root, content, self.pages.values(), [(f.url, f.dest_uri) for f in files]
         )
-        if self.redirects.problems:
-            for problem in self.redirects.problems:
-                log.error(problem.format_text())
-            raise PluginError(
-                f"{len(self.redirects.problems)} problème(s) dans les redirections : rien n'a été publié. "
-                "Corrigez-les puis relancez la construction."
-            )
+        _stop_on(self.redirects.problems, "dans les redirections")
         if self.redirects.pending:
             log.info(f"redirections : {len(self.redirects.pending)} en attente (leur cible est un brouillon)")
         self._start_render_cache(config)
@@ -700,14 +683,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             if pages:
                 raise RuntimeError(f"build_outputs() made an HTML file ({pages[0]}), which Pagefind may be reading")
             if redirects is not None:
-                collisions = redirects.collisions({o.path for o in outputs}, Path(self.config.redirections).as_posix())
-                if collisions:
-                    for problem in collisions:
-                        log.error(problem.format_text())
-                    raise PluginError(
-                        f"{len(collisions)} problème(s) dans les redirections : rien n'a été publié. "
-                        "Corrigez-les puis relancez la construction."
-                    )
+                _stop_on(redirects.collisions({o.path for o in outputs}, Path(self.config.redirections).as_posix()), "dans les redirections")
             write_outputs(site, outputs)
         except BaseException:
             indexing.cancel()
@@ -844,6 +820,16 @@ class _GeneratedFile(File):
 
     def is_modified(self) -> bool:
         return self.modified
+
+
+def _stop_on(problems: list, where: str, advice: str = "Corrigez-les puis relancez la construction.") -> None:
+    """Log each problem, located, and stop the build before anything is
+    published; nothing happens when there is none."""
+    if not problems:
+        return
+    for problem in problems:
+        log.error(problem.format_text())
+    raise PluginError(f"{len(problems)} problème(s) {where} : rien n'a été publié. {advice}")
 
 
 def _skip_conversion(page) -> None:
