@@ -229,10 +229,44 @@ def _inspect(path: Path, shown: str, limits: ImageLimits) -> Header:
     with open_checked(path, shown, limits) as image:
         header = Header(image.format or "", *image.size)
         try:
-            image.verify()  # PNG: every chunk's CRC; other formats: what the plugin checks
+            image.verify()  # PNG: every chunk's CRC; WebP: its RIFF sizes
         except Exception:
             raise FieldError("corrupt_image", value=shown) from None
+    if not _looks_whole(path, header.format):
+        _decode(path, shown, limits)
     return header
+
+
+# The last bytes of a whole file, by format. libjpeg writes an end marker
+# (FF D9) that entropy-coded data cannot hold (an FF there is followed by 00):
+# a JPEG cut anywhere in its scans lacks it. verify() already reads a PNG's or
+# WebP's every chunk. Other files, and a JPEG without the marker (some have
+# bytes after it), are decoded in full, as the build will: a file that only
+# the build would refuse is refused here too, for the price of a tail read.
+_WHOLE_ENDINGS = {"JPEG": b"\xff\xd9", "MPO": b"\xff\xd9"}
+_VERIFIED = frozenset({"PNG", "WEBP"})
+
+
+def _looks_whole(path: Path, image_format: str) -> bool:
+    if image_format in _VERIFIED:
+        return True
+    ending = _WHOLE_ENDINGS.get(image_format)
+    if ending is None:
+        return False
+    with open(path, "rb") as file:
+        file.seek(-len(ending), os.SEEK_END)
+        return file.read() == ending
+
+
+def _decode(path: Path, shown: str, limits: ImageLimits) -> None:
+    """Every pixel decoded (a JPEG at 1/8 scale: libjpeg still reads every byte)."""
+    with open_checked(path, shown, limits) as image:
+        try:
+            if image.format in ("JPEG", "MPO"):
+                image.draft(None, (math.ceil(image.width / 8), math.ceil(image.height / 8)))
+            image.load()
+        except Exception:  # truncated data, broken decoder state
+            raise FieldError("corrupt_image", value=shown) from None
 
 
 # -- SVG --------------------------------------------------------------------

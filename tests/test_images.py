@@ -206,16 +206,44 @@ def test_good_images_pass_validation(make_project, validate):
     assert validate(root).problems == []
 
 
-def test_truncated_jpeg_passes_the_header_check_and_fails_the_build(make_project, validate, tmp_path):
-    """Validation reads headers only (fast); the full decode while building finds it."""
+def test_truncated_jpeg_fails_validation_as_it_fails_the_build(make_project, validate, tmp_path):
+    """A JPEG cut in its scans has no end marker: validation decodes it, as
+    the build does, and both refuse it with the same located problem."""
     data = noisy_jpeg()
     root = make_project({"fiches/f.md": fiche("images/coupee.jpg"), "fiches/images/coupee.jpg": data[: len(data) // 2]})
     content = validate(root)
-    assert content.problems == []
+    assert codes(content) == [("fiches/f.md", 7, "image.src", "corrupt_image")]
+    assert content.problems[0].message == "l'image « fiches/images/coupee.jpg » est tronquée ou abîmée"
     result = prepare_images(content, docs_dir=root / "content", cache_dir=tmp_path / "cache", workers=1)
     assert [(p.file, p.line, p.path, p.code) for p in result.problems] == [("fiches/f.md", 7, "image.src", "corrupt_image")]
-    assert result.problems[0].message == "l'image « fiches/images/coupee.jpg » est tronquée ou abîmée"
     assert "fiches/images/coupee.jpg" not in result.images
+
+
+def _saved(image: Image.Image, kind: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, kind, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix", "options"),
+    [("JPEG", "jpg", {"progressive": True}), ("GIF", "gif", {}), ("BMP", "bmp", {}), ("TIFF", "tif", {})],
+)
+def test_truncated_images_of_formats_verify_does_not_read_fail_validation(make_project, validate, kind, suffix, options):
+    data = _saved(Image.effect_noise((300, 200), 60).convert("RGB"), kind, **options)
+    root = make_project({"fiches/f.md": fiche(f"images/coupee.{suffix}"), f"fiches/images/coupee.{suffix}": data[: len(data) * 9 // 10]})
+    assert codes(validate(root)) == [("fiches/f.md", 7, "image.src", "corrupt_image")]
+
+
+def test_bytes_after_a_jpeg_end_marker_are_accepted_after_a_full_decode(make_project, validate, tmp_path):
+    """Some cameras and editors append data after the end marker: the tail
+    check then fails, and the full decode, which the build also makes, passes."""
+    data = noisy_jpeg() + b"\x00" * 16 + b"TRAILER"
+    root = make_project({"fiches/f.md": fiche("images/suite.jpg"), "fiches/images/suite.jpg": data})
+    content = validate(root)
+    assert content.problems == []
+    result = prepare_images(content, docs_dir=root / "content", cache_dir=tmp_path / "cache", workers=1)
+    assert result.problems == [] and "fiches/images/suite.jpg" in result.images
 
 
 def test_truncated_png_fails_validation(make_project, validate):
