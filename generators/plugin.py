@@ -578,7 +578,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
     def _still_cached(self, src_uri: str, key: bytes, page, spec: PageSpec) -> bool:
         """The page's cache entry has ``key`` and its recorded calls on the
         shared indexes get the same answers from this build's."""
-        entry = self.render.load(src_uri) if self.render is not None else None
+        entry = self.render.load_head(src_uri) if self.render is not None else None
         return entry is not None and entry.key == key and replay(entry.calls, self._trace_targets(page, spec), self._replayed, SHARED_INDEXES)
 
     def _trace_targets(self, page, spec: PageSpec) -> dict[str, object]:

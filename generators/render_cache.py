@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable
 
 from .emit import write_atomically
 
-FORMAT = b"portail-render-cache-1"
+FORMAT = b"portail-render-cache-2"
 LAST_BUILD = "last-build-key"  # beside the entries' folders
 
 
@@ -322,23 +322,38 @@ class RenderCache:
         name = hashlib.blake2b(src_uri.encode("utf-8"), digest_size=16).hexdigest()
         return self.folder / name[:2] / f"{name}.pickle"
 
+    # An entry's file: FORMAT, a pickle of (source URI, key, calls, the HTML's
+    # length in bytes), then the page's HTML as UTF-8. Checking a page needs
+    # its key and calls only: the HTML (about 45 KB) is read once, when the
+    # page is written.
+
+    def load_head(self, src_uri: str) -> Entry | None:
+        """The entry without its HTML (``html`` is empty)."""
+        return self._read(src_uri, with_html=False)
+
     def load(self, src_uri: str) -> Entry | None:
+        return self._read(src_uri, with_html=True)
+
+    def _read(self, src_uri: str, with_html: bool) -> Entry | None:
         try:
             with open(self._path(src_uri), "rb") as handle:
                 header = handle.read(len(FORMAT))
                 if header != FORMAT:
                     return None
-                source, key, calls, html = pickle.load(handle)
+                source, key, calls, size = pickle.load(handle)  # stops at the pickle's end
+                data = handle.read() if with_html else b""
+                html = data.decode("utf-8")
         except Exception:  # absent, damaged, or written by another version
             return None
-        if source != src_uri:
+        if source != src_uri or (with_html and len(data) != size):
             return None
         return Entry(key=key, calls=calls, html=html)
 
     def store(self, src_uri: str, entry: Entry) -> None:
         path = self._path(src_uri)
         try:
-            data = FORMAT + pickle.dumps((src_uri, entry.key, entry.calls, entry.html), protocol=5)
+            html = entry.html.encode("utf-8")
+            data = FORMAT + pickle.dumps((src_uri, entry.key, entry.calls, len(html)), protocol=5) + html
         except Exception:  # an answer that cannot be kept: the page is rendered again next time
             return
         try:

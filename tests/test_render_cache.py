@@ -125,10 +125,14 @@ def test_entries_round_trip_and_damaged_entries_are_misses(tmp_path):
     cache = RenderCache(tmp_path / "pages")
     cache.store("fiches/a.md", Entry(key=b"k", calls=[], html="<p>é</p>"))
     assert cache.load("fiches/a.md") == Entry(key=b"k", calls=[], html="<p>é</p>")
+    assert cache.load_head("fiches/a.md") == Entry(key=b"k", calls=[], html="")  # the HTML is not read
     assert cache.load("fiches/b.md") is None
     path = next((tmp_path / "pages").glob("*/*.pickle"))
-    path.write_bytes(path.read_bytes()[:20])
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-1])  # the HTML cut short: a miss, never a shorter page
     assert cache.load("fiches/a.md") is None
+    path.write_bytes(whole[:20])
+    assert cache.load("fiches/a.md") is None and cache.load_head("fiches/a.md") is None
     cache.store("fiches/a.md", Entry(key=b"k", calls=[], html="x"))
     cache.store("fiches/c.md", Entry(key=b"k", calls=[], html="y"))
     assert cache.prune(["fiches/c.md"]) == 1
