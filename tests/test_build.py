@@ -291,3 +291,25 @@ def test_theme_markup_fixes_still_apply():
     base = (Path(__import__("material").__file__).parent / "templates" / "base.html").read_text(encoding="utf-8")
     for wrong, _ in THEME_MARKUP_FIXES:
         assert wrong in base, f"mkdocs-material no longer writes {wrong!r}: drop the fix"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Contact: Marie Durand\nHoraires: le mardi\n\nLa suite du texte.\n",  # MultiMarkdown metadata, if read as such
+        "---\ntitle: pas un titre\n---\n\nUn filet, une ligne, un filet.\n",  # a YAML block, if first
+        "\n\nDeux lignes vides d'abord.\n",
+    ],
+)
+def test_mkdocs_reads_a_generated_page_as_its_body_without_metadata(body):
+    """The plugin hands MkDocs the body only (titles and templates are set by
+    on_page_markdown): whatever the body starts with, none of it is taken
+    for metadata, and MkDocs gives back the body as it is."""
+    from mkdocs.utils.meta import get_data
+
+    from generators.pages import PageSpec
+    from generators.plugin import _page_meta, _page_source
+
+    spec = PageSpec(src_uri="fiches/x.md", url="fiches/x/", title="Titre : « x »", template="portail/item.html", markdown=body)
+    assert get_data(_page_source(spec)) == (body.lstrip("\n"), {})
+    assert _page_meta(spec) == {"title": "Titre : « x »", "template": "portail/item.html"}
