@@ -165,7 +165,7 @@ def demo_copy(target: Path) -> Path:
     """The working tree without what is generated, and the installed tools
     shared by links: the copy's .venv points into this one (and its fresh
     stamp tells make there is nothing to install)."""
-    ignore = shutil.ignore_patterns(".git", ".venv", "site", ".site-*", ".cache", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info")
+    ignore = shutil.ignore_patterns(".git", ".venv", "site", ".site-*", ".site.old-*", ".cache", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info")
     shutil.copytree(REPO, target, ignore=ignore, symlinks=True)
     venv = target / ".venv"
     venv.mkdir()

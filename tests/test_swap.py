@@ -1,0 +1,67 @@
+"""Publishing a finished build: ``emit.swap_folder`` puts the new tree in
+place by renames and deletes the previous one without making the command
+wait for it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from generators.emit import swap_folder
+
+
+def _tree(root: Path, marker: str, files: int = 50) -> Path:
+    for n in range(files):
+        page = root / f"page-{n}" / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(f"{marker} {n}", encoding="utf-8")
+    return root
+
+
+def _aside(target: Path) -> list[Path]:
+    return sorted(target.parent.glob(f".{target.name}.old-*"))
+
+
+def _gone(paths: list[Path], seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(p.exists() for p in paths):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_new_tree_takes_the_place_of_the_old_one_which_is_deleted_after(tmp_path):
+    target = _tree(tmp_path / "site", "ancien")
+    staging = _tree(tmp_path / ".site-abc", "nouveau")
+    swap_folder(staging, target)
+    assert (target / "page-7" / "index.html").read_text(encoding="utf-8") == "nouveau 7"
+    assert not staging.exists()
+    aside = _aside(target)
+    # The previous tree is renamed aside at once, then deleted by a detached process.
+    assert _gone(aside), aside
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_waiting_deletes_the_old_tree_before_returning(tmp_path):
+    target = _tree(tmp_path / "site", "ancien")
+    swap_folder(_tree(tmp_path / ".site-abc", "nouveau"), target, wait=True)
+    assert _aside(target) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_first_build_has_nothing_to_delete(tmp_path):
+    target = tmp_path / "site"
+    swap_folder(_tree(tmp_path / ".site-abc", "nouveau"), target)
+    assert (target / "page-0" / "index.html").is_file()
+    assert _aside(target) == []
+
+
+def test_trees_left_aside_by_an_interrupted_deletion_go_with_the_next_swap(tmp_path):
+    target = _tree(tmp_path / "site", "ancien")
+    left = _tree(tmp_path / ".site.old-0badc0de", "interrompu")
+    other = _tree(tmp_path / ".autre.old-0badc0de", "autre site")  # another target's: not ours to delete
+    swap_folder(_tree(tmp_path / ".site-abc", "nouveau"), target, wait=True)
+    assert not left.exists()
+    assert (other / "page-0" / "index.html").read_text(encoding="utf-8") == "autre site 0"
+    assert (target / "page-0" / "index.html").read_text(encoding="utf-8") == "nouveau 0"
