@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ def _validate_chunk(paths: list[Path], keep_items: bool, recorded: bool = False)
     """Runs in a forked worker, which inherited the parent's validator."""
     assert _WORKER_VALIDATOR is not None
     if recorded:
-        return [_WORKER_VALIDATOR._validate_recorded(path) for path in paths]
+        return [_WORKER_VALIDATOR._validate_recorded(path, keep_items) for path in paths]
     return [_WORKER_VALIDATOR._validate_one(path, keep_items) for path in paths]
 
 
@@ -76,6 +77,7 @@ class ContentSet:
     items: list[Item] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files_read: int = 0
+    files_cached: int = 0  # of files_read, those whose results came from a validation cache
     summaries: dict[str, Summary] = field(default_factory=dict, repr=False)  # by source: for refresh()
     _index: dict[tuple[str, str], Item] = field(default_factory=dict, repr=False)
 
@@ -119,16 +121,20 @@ class Validator:
         """Validate every content file; keep the problems of ``paths`` only, if given.
 
         With ``keep_items=False`` (``portail validate``), only problems are
-        wanted: typed items are dropped as soon as they are checked. Their
-        results are then kept in the file ``cache``, if given, and taken from
-        it for the files that did not change (validation_cache.py).
+        wanted: typed items are dropped as soon as they are checked. Results
+        are kept in the file ``cache``, if given, and taken from it for the
+        files that did not change (validation_cache.py); with items, the
+        build's cache file, without, ``portail validate``'s.
         """
         content = ContentSet(self.declaration)
         files = discover(self.declaration)
         extra = [p for p in (paths or []) if p.is_file() and p.resolve() not in set(files)]
         summaries: list[Summary] = []
         every = files + [p.resolve() for p in extra]
-        results = self._validate_cached(every, cache) if cache is not None and not keep_items else self._validate_all(every, keep_items)
+        if cache is not None:
+            results, content.files_cached = self._validate_cached(every, cache, keep_items)
+        else:
+            results = self._validate_all(every, keep_items)
         for item, summary, problems in results:
             content.files_read += 1
             content.problems.extend(problems)
@@ -174,24 +180,26 @@ class Validator:
         content.problems = sort_problems(content.problems)
         return content
 
-    def _validate_cached(self, files: list[Path], cache: Path) -> list[tuple[None, Summary | None, list[Problem]]]:
-        """``_validate_all`` without items, through the cache file ``cache``."""
+    def _validate_cached(self, files: list[Path], cache: Path, keep_items: bool) -> tuple[list[tuple[Item | None, Summary | None, list[Problem]]], int]:
+        """``_validate_all`` through the cache file ``cache``; and how many
+        results came from it."""
         from .validation_cache import ValidationCache, cache_key
 
-        store = ValidationCache(cache, cache_key(self.declaration.path.parent, self.declaration.root))
+        key = cache_key(self.declaration.path.parent, self.declaration.root) + (b"items" if keep_items else b"")
+        store = ValidationCache(cache, key)
         kept = {path: store.get(path) for path in files}
         todo = [path for path, found in kept.items() if found is None]
-        for path, (_, summary, problems, own, looked_at) in zip(todo, self._validate_all(todo, False, recorded=True)):
-            store.put(path, own, looked_at, summary, problems)
-            kept[path] = (summary, problems)
+        for path, (result, own, looked_at) in zip(todo, self._validate_all(todo, keep_items, recorded=True)):
+            store.put(path, own, looked_at, result)
+            kept[path] = result
         store.keep_only(files)
         store.save()
-        return [(None, *kept[path]) for path in files]
+        return [pickle.loads(kept[path]) for path in files], len(files) - len(todo)
 
     def _validate_all(self, files: list[Path], keep_items: bool, recorded: bool = False) -> Iterator[tuple]:
         """Each file on its own; on large trees, split over the machine's cores.
-        With ``recorded``, each result also has the file's stamp and what its
-        checks looked at (``_validate_recorded``).
+        With ``recorded``, each result is pickled, with the file's stamp and
+        what its checks looked at (``_validate_recorded``).
 
         Workers are forked so they inherit the compiled models; results come
         back in file order, so the outcome does not depend on the split.
@@ -199,7 +207,7 @@ class Validator:
         workers = min(os.cpu_count() or 1, 8)
         if len(files) < PARALLEL_THRESHOLD or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
             for path in files:
-                yield self._validate_recorded(path) if recorded else self._validate_one(path, keep_items)
+                yield self._validate_recorded(path, keep_items) if recorded else self._validate_one(path, keep_items)
             return
         global _WORKER_VALIDATOR
         _WORKER_VALIDATOR = self
@@ -212,14 +220,16 @@ class Validator:
         finally:
             _WORKER_VALIDATOR = None
 
-    def _validate_recorded(self, path: Path) -> tuple[None, Summary | None, list[Problem], object, list[str]]:
-        """``_validate_one`` without the item, plus the file's stamp (taken
-        before reading it) and the files and folders its checks looked at."""
+    def _validate_recorded(self, path: Path, keep_item: bool = False) -> tuple[bytes, object, list[str]]:
+        """``_validate_one``'s (item, summary, problems) pickled, as the cache
+        keeps it (a worker's result then crosses to the parent as bytes, with
+        no second pickling), the file's stamp (taken before reading it) and
+        the files and folders its checks looked at."""
         from .validation_cache import stamp
 
         own, looked_at = stamp(str(path)), []
-        _, summary, problems = self._validate_one(path, False, looked_at)
-        return None, summary, problems, own, looked_at
+        result = self._validate_one(path, keep_item, looked_at)
+        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), own, looked_at
 
     def validate_file(self, path: Path) -> tuple[Item | None, list[Problem]]:
         """One file on its own: its item (None if unreadable) and its problems."""

@@ -257,7 +257,13 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         (stop on a bad image) and add the files they attach. A quick rebuild
         of the preview server plans again only the edited items' pages."""
         quick = self._quick
-        content = self.validator.load() if quick is None else quick.content
+        if quick is None:
+            cache = self._items_cache()
+            content = self.validator.load(cache=cache)
+            if cache is not None:
+                log.info(f"contenus : {content.files_read} fichier(s) validé(s), dont {content.files_cached} repris du cache")
+        else:
+            content = quick.content
         _stop_on(content.problems, "dans les contenus", "Corrigez-les (portail validate) puis relancez la construction.")
         self.content = content
         root = self.validator.declaration.root
@@ -387,12 +393,19 @@ class PortailPlugin(BasePlugin[PortailConfig]):
 
     # -- the rendered-page cache (render_cache.py) --------------------------
 
+    def _cache_enabled(self) -> bool:
+        return bool(self.config.cache) and os.environ.get(CACHE_ENV, "").strip().lower() not in ("0", "non", "false", "no")
+
+    def _items_cache(self) -> Path | None:
+        """The validated items of the files that did not change since the last
+        build are taken from ``.cache/validation-items`` (validation_cache.py)."""
+        return self.validator.declaration.root / ".cache" / "validation-items" if self._cache_enabled() else None
+
     def _start_render_cache(self, config) -> None:
         """Open ``.cache/pages/`` and compute the part of every page's key that
         the whole build shares (the navigation's part is added in on_nav)."""
         self._hits, self._misses, self._warned, self._replayed = {}, {}, set(), {}
-        enabled = self.config.cache and os.environ.get(CACHE_ENV, "").strip().lower() not in ("0", "non", "false", "no")
-        if not enabled:
+        if not self._cache_enabled():
             self.render = None
             return
         root = self.validator.declaration.root

@@ -1,7 +1,10 @@
-"""A cache of ``portail validate``'s per-file results, in ``.cache/validation``.
+"""A cache of the per-file results of validation: ``portail validate``'s in
+``.cache/validation``, the build's (with the typed items) in
+``.cache/validation-items``.
 
 Each content file's own checks (its YAML, its fields, its images and
-attachments) give a summary and a list of problems. They are kept with the
+attachments) give a summary, a list of problems and, for the build, the
+file's typed item. They are kept with the
 file's stamp (size and modification time) and the stamps of every file and
 folder its checks looked at: the images and attachments it names, and the
 folder of a missing one (whose listing gives the "attention aux majuscules"
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from .emit import write_atomically
 
-FORMAT = b"portail-validation-cache-1\n"
+FORMAT = b"portail-validation-cache-2\n"
 LIBRARIES = ("pydantic", "pydantic-core", "PyYAML", "phonenumbers", "email-validator", "pillow", "Babel")
 
 Stamp = tuple[int, int] | None  # (size, modification time in ns); None: absent
@@ -62,7 +65,10 @@ def cache_key(declaration_folder: Path, root: Path) -> bytes:
 
 
 class ValidationCache:
-    """Entries by absolute path: (stamp, [(looked-at path, stamp)...], summary, problems)."""
+    """Entries by absolute path: (stamp, [(looked-at path, stamp)...], pickled (item, summary, problems)).
+
+    Results stay pickled in memory: saving the cache writes their bytes as
+    they are, and only the results used are unpickled."""
 
     def __init__(self, file: Path, key: bytes) -> None:
         self.file, self.key = file, key
@@ -75,23 +81,23 @@ class ValidationCache:
         except Exception:  # absent, damaged, or from another version: an empty cache
             self.entries = {}
 
-    def get(self, path: Path) -> tuple | None:
-        """(summary, problems) of ``path`` if nothing it depends on changed."""
+    def get(self, path: Path) -> bytes | None:
+        """The pickled (item, summary, problems) of ``path`` if nothing it depends on changed."""
         entry = self.entries.get(str(path))
         if entry is None:
             return None
-        own, looked_at, summary, problems = entry
+        own, looked_at, result = entry
         if own is None or stamp(str(path)) != own or any(stamp(seen) != then for seen, then in looked_at):
             return None
-        return summary, problems
+        return result
 
-    def put(self, path: Path, own: Stamp, looked_at: list[str], summary: object, problems: list) -> None:
+    def put(self, path: Path, own: Stamp, looked_at: list[str], result: bytes) -> None:
         stamps = [(seen, stamp(seen)) for seen in dict.fromkeys(looked_at)]
         recent = time.time_ns() - RACY_NS
         if own is None or any(found is not None and found[1] > recent for found in [own, *(s for _, s in stamps)]):
             self.entries.pop(str(path), None)  # checked again next time
         else:
-            self.entries[str(path)] = (own, stamps, summary, problems)
+            self.entries[str(path)] = (own, stamps, result)
         self.changed = True
 
     def keep_only(self, paths: list[Path]) -> None:

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from sitebuild import copy_sources
 REPO = Path(__file__).resolve().parent.parent
 PORTAIL = Path(sys.executable).parent / "portail"
 STATS = re.compile(r"pages : (\d+) reprise\(s\) du cache, (\d+) rendue\(s\)")
+ITEMS = re.compile(r"contenus : (\d+) fichier\(s\) validé\(s\), dont (\d+) repris du cache")
 
 
 # --------------------------------------------------------------------------
@@ -143,8 +145,10 @@ def test_entries_round_trip_and_damaged_entries_are_misses(tmp_path):
 # Builds
 
 
-def _build(project: Path, site: Path, *, cache: bool = True) -> tuple[int, int]:
-    """Build with the real CLI; return (pages taken from the cache, pages rendered)."""
+def _build(project: Path, site: Path, *, cache: bool = True, validated: list | None = None) -> tuple[int, int]:
+    """Build with the real CLI; return (pages taken from the cache, pages
+    rendered). ``validated`` receives (files validated, of which taken from
+    the cache of validated items)."""
     # With the cache, half the pages are rendered by a second process
     # (second_renderer.py), as in a large site's build: same bytes expected.
     env = {**os.environ, "PORTAIL_DATE": "2026-11-24", "PORTAIL_CACHE": "oui" if cache else "non", "PORTAIL_SECOND_PROCESSUS": "oui"}
@@ -155,9 +159,11 @@ def _build(project: Path, site: Path, *, cache: bool = True) -> tuple[int, int]:
     assert result.returncode == 0, output[-3000:]
     found = STATS.search(output)
     if not cache:
-        assert found is None, "PORTAIL_CACHE=non still used the cache"
+        assert found is None and ITEMS.search(output) is None, "PORTAIL_CACHE=non still used the cache"
         return (0, 0)
     assert found, output[-2000:]
+    if validated is not None:
+        validated.extend(map(int, ITEMS.search(output).groups()))
     return int(found.group(1)), int(found.group(2))
 
 
@@ -169,8 +175,8 @@ def _differences(a: Path, b: Path) -> list[str]:
     return differing
 
 
-def _warm_equals_cold(project: Path, tmp: Path, name: str) -> tuple[int, int]:
-    hits, rendered = _build(project, tmp / f"{name}-warm")
+def _warm_equals_cold(project: Path, tmp: Path, name: str, validated: list | None = None) -> tuple[int, int]:
+    hits, rendered = _build(project, tmp / f"{name}-warm", validated=validated)
     _build(project, tmp / f"{name}-cold", cache=False)
     assert _differences(tmp / f"{name}-warm", tmp / f"{name}-cold") == []
     return hits, rendered
@@ -178,16 +184,26 @@ def _warm_equals_cold(project: Path, tmp: Path, name: str) -> tuple[int, int]:
 
 @pytest.fixture()
 def warm_project(tmp_path):
-    """A copy of the demo whose cache holds a first build."""
+    """A copy of the demo whose cache holds a first build. Its files are
+    dated an hour back: the validation cache does not keep files changed in
+    the last seconds (validation_cache.RACY_NS), and the edits of the tests
+    below must be the only recent ones."""
     project = copy_sources(tmp_path / "depot")
-    hits, rendered = _build(project, tmp_path / "first")
+    past = time.time() - 3600
+    for path in [project, *project.rglob("*")]:
+        os.utime(path, (past, past))
+    validated: list[int] = []
+    hits, rendered = _build(project, tmp_path / "first", validated=validated)
     assert hits == 0 and rendered > 200
+    assert validated[0] > 50 and validated[1] == 0
     return project
 
 
 def test_an_unchanged_rebuild_renders_nothing_and_writes_the_same_bytes(warm_project, tmp_path):
-    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "same")
+    validated: list[int] = []
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "same", validated)
     assert rendered == 0 and hits > 200
+    assert validated[1] == validated[0] > 50  # every item taken from the cache
     assert _differences(tmp_path / "first", tmp_path / "same-warm") == []
 
 
@@ -221,7 +237,9 @@ def test_editing_content_re_renders_the_pages_that_show_it(warm_project, tmp_pat
     actor = warm_project / "content" / "acteurs" / "espace-environnement-picardie.md"
     text = actor.read_text(encoding="utf-8")
     actor.write_text(text.replace("nom: Espace Environnement (antenne Picardie)", "nom: Espace Environnement Picardie"), encoding="utf-8")
-    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "edit")
+    validated: list[int] = []
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "edit", validated)
+    assert validated[1] == validated[0] - 2  # the two edited files are validated again, the others come from the cache
     assert 2 < rendered < hits  # the two pages, their listings and the pages naming the actor; not the rest
     page = (tmp_path / "edit-warm" / "fiches" / "diagnostics-flux-pme-somme" / "index.html").read_text(encoding="utf-8")
     assert "Une phrase ajoutée pour la reconstruction." in page
@@ -260,8 +278,10 @@ def test_an_image_replaced_in_place_re_renders_its_pages(warm_project, tmp_path)
     with Image.open(image) as original:
         size = (original.width // 2, original.height // 2)
     Image.new("RGB", size, (40, 120, 60)).save(image, quality=90)  # same path, other pixels and size
-    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "image")
+    validated: list[int] = []
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "image", validated)
     assert 0 < rendered < hits
+    assert 0 < validated[0] - validated[1] < 5  # the files naming the image are validated again
 
 
 def test_a_page_that_warned_is_not_taken_from_the_cache_next_time(warm_project, tmp_path):

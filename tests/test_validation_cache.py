@@ -143,3 +143,42 @@ def test_files_changed_in_the_last_seconds_are_not_kept(make_project, capsys, ch
     _run(root, capsys)
     _run(root, capsys)
     assert checked == ["un-acteur.md", "un-acteur.md"]
+
+
+def _load(root: Path, cache: Path | None):
+    from generators.declaration import load_declaration
+
+    return Validator(load_declaration(root / "config" / "types.yml", root)).load(cache=cache)
+
+
+def _valid(project: Path) -> None:
+    _write(project / "fiches" / "deux.md", SHEET.format(titre="Deux", date="2016-11", porteur="un-acteur"))
+    _age(project)
+
+
+def test_the_build_takes_unchanged_items_from_its_own_cache_equal_to_fresh_ones(project, capsys, checked):
+    _valid(project)
+    _run(project, capsys)  # portail validate's cache holds no items: the build does not use it
+    checked.clear()
+    cache = project / ".cache" / "validation-items"
+    first = _load(project, cache)
+    assert sorted(checked) == ["deux.md", "un-acteur.md", "une.md"] and first.files_cached == 0
+    checked.clear()
+    again = _load(project, cache)
+    assert checked == [] and again.files_cached == again.files_read == 3
+    fresh = _load(project, None)
+    assert [(i.source, i.slug, i.title, i.data, i.body, i.body_line, i.draft) for i in again.items] == [
+        (i.source, i.slug, i.title, i.data, i.body, i.body_line, i.draft) for i in fresh.items
+    ]
+    assert again.problems == fresh.problems == []
+
+
+def test_the_build_validates_an_edited_file_again_and_keeps_its_new_item(project, checked):
+    _valid(project)
+    cache = project / ".cache" / "validation-items"
+    _load(project, cache)
+    checked.clear()
+    _write(project / "fiches" / "une.md", SHEET.format(titre="Unique", date="2016-03", porteur="un-acteur"))
+    content = _load(project, cache)
+    assert checked == ["une.md"] and content.files_cached == 2
+    assert "Unique" in [i.title for i in content.items] and "Une" not in [i.title for i in content.items]
