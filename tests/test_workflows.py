@@ -175,8 +175,11 @@ def demo_copy(target: Path) -> Path:
     (venv / ".installed").touch()
     (target / "tests" / "browser" / "node_modules").symlink_to(REPO / "tests" / "browser" / "node_modules")
     (target / "admin" / "node_modules").symlink_to(REPO / "admin" / "node_modules")  # the web editor (setup_admin.sh)
-    if (REPO / ".cache").is_dir():  # processed images: a cache keyed by content (absent on a fresh clone)
-        (target / ".cache").symlink_to(REPO / ".cache", target_is_directory=True)
+    if (REPO / ".cache" / "images").is_dir():  # processed images: a cache keyed by content (absent on a fresh clone)
+        (target / ".cache").mkdir()
+        (target / ".cache" / "images").symlink_to(REPO / ".cache" / "images", target_is_directory=True)
+    # The other caches stay the copy's own: its pages and validated files are
+    # keyed by its own paths, and sharing them would empty the repository's.
     return target
 
 
