@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from html import unescape
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -186,6 +187,42 @@ def test_only_pages_with_a_body_are_indexed(built_site, content):
     for not_results in ("", "fiches/", "agenda/", "annuaire/", "thematiques/", "thematiques/biodechets/", "territoires/", "recherche/"):
         html = (built_site / not_results / "index.html").read_text(encoding="utf-8")
         assert "data-pagefind-body" not in html, f"/{not_results} would be indexed as a result"
+
+
+def indexed_texts(site: Path) -> dict[str, str]:
+    """The text Pagefind kept of each indexed page, read from its fragments."""
+    import gzip
+
+    texts = {}
+    for fragment in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+        data = gzip.decompress(fragment.read_bytes())
+        assert data.startswith(b"pagefind_dcd")
+        record = json.loads(data[len(b"pagefind_dcd"):])
+        texts[record["url"]] = record["content"]
+    return texts
+
+
+def test_related_items_are_not_indexed_text(built_site, content):
+    """A page's "Initiatives proches" list names other items: searching for
+    them must find them, not every page that links to them
+    (search.EXCLUDED_SELECTORS, read by the real Pagefind)."""
+    texts = indexed_texts(built_site)
+    html = {url: (built_site / url.strip("/") / "index.html").read_text(encoding="utf-8") for url in texts}
+    with_related = [url for url, page in html.items() if 'class="portail-related"' in page]
+    assert len(with_related) >= 5, "the demo must have pages with related items"
+    for url in with_related:
+        sections = re.findall(r'<section class="portail-related".*?</section>', html[url], flags=re.S)
+        rest = html[url]
+        for section in sections:
+            rest = rest.replace(section, "")
+        titles = re.findall(r'<h[23][^>]*>(?:<a [^>]*>)?([^<]+)<', "".join(sections))
+        assert titles, url
+        for title in titles:  # the lists' headings and the titles of their cards
+            title = unescape(title).strip()
+            assert texts[url].count(title) <= unescape(rest).count(title), f"{url}: « {title} » was indexed from a list"
+    sheet = find(content, "fiche", "couches-lavables-maternites-picardie")
+    text = texts[url_of(content, sheet)]
+    assert text.startswith(sheet.title), "the item's own text is indexed"
 
 
 def test_the_ui_files_are_written_by_the_indexer(built_site):
