@@ -289,16 +289,27 @@ def pagefind_executable() -> Path:
         raise SearchIndexError(f"exécutable Pagefind introuvable ({error})") from None
 
 
-def pagefind_command(site_dir: Path) -> list[str]:
+# Where Pagefind starts reading a page: mkdocs-material's content column,
+# which holds every data-pagefind-body <article>. It then skips the header,
+# the navigation and the footer of every page instead of parsing them and
+# finding nothing to index: at 10,000 sheets, 4 s of its 45 s and 10 s of its
+# CPU time. The index is the same, byte for byte
+# (tests/test_search.py::test_the_root_selector_changes_nothing_in_the_index).
+ROOT_SELECTOR = "article.md-content__inner"
+
+
+def pagefind_command(site_dir: Path, root_selector: str | None = ROOT_SELECTOR) -> list[str]:
     command = [str(pagefind_executable()), "--site", str(site_dir), "--output-subdir", BUNDLE_DIR, "--quiet"]
+    if root_selector:
+        command += ["--root-selector", root_selector]
     for selector in EXCLUDED_SELECTORS:
         command += ["--exclude-selectors", selector]
     return command
 
 
-def index_site(site_dir: Path) -> IndexReport:
+def index_site(site_dir: Path, root_selector: str | None = ROOT_SELECTOR) -> IndexReport:
     """Index the built site in ``site_dir`` into ``site_dir/pagefind/``."""
-    return Indexing(site_dir).finish()
+    return Indexing(site_dir, root_selector).finish()
 
 
 class Indexing:
@@ -307,12 +318,12 @@ class Indexing:
     written before it starts, and uses little more than one core).
     ``finish()`` waits for it; ``cancel()`` stops it."""
 
-    def __init__(self, site_dir: Path) -> None:
+    def __init__(self, site_dir: Path, root_selector: str | None = ROOT_SELECTOR) -> None:
         self.site_dir = Path(site_dir).resolve()
         self.started = time.perf_counter()
         try:
             self.process = subprocess.Popen(
-                pagefind_command(self.site_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                pagefind_command(self.site_dir, root_selector), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
             )
         except OSError as error:
             raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None

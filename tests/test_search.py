@@ -28,6 +28,7 @@ from generators.search import (
     STATUS_FILTER,
     TYPE_FILTER,
     YEAR_FILTER,
+    ROOT_SELECTOR,
     Indexing,
     index_site,
     listing_facets,
@@ -271,6 +272,25 @@ def test_indexing_the_same_site_gives_the_same_bundle(built_site, tmp_path):
     originals = sorted(p.relative_to(built_site) for p in (built_site / "pagefind").rglob("*") if p.is_file())
     agains = sorted(p.relative_to(copy) for p in (copy / "pagefind").rglob("*") if p.is_file())
     assert agains == originals
+    for relative in originals:
+        assert (copy / relative).read_bytes() == (built_site / relative).read_bytes(), relative
+
+
+def test_the_root_selector_changes_nothing_in_the_index(built_site, tmp_path):
+    """search.ROOT_SELECTOR only spares Pagefind the parsing of the theme's
+    header, navigation and footer: without it, the same bundle, byte for byte."""
+    import shutil
+
+    assert ROOT_SELECTOR
+    copy = tmp_path / "site"
+    shutil.copytree(built_site, copy, ignore=shutil.ignore_patterns("pagefind"))
+    for page in pages_with_body(built_site):  # every indexed page has its body under the root
+        html = (built_site / page.strip("/") / "index.html").read_text(encoding="utf-8")
+        assert html.index('<article class="md-content__inner') < html.index("data-pagefind-body"), page
+    report = index_site(copy, root_selector=None)
+    assert report.pages == len(pages_with_body(built_site))
+    originals = sorted(p.relative_to(built_site) for p in (built_site / "pagefind").rglob("*") if p.is_file())
+    assert sorted(p.relative_to(copy) for p in (copy / "pagefind").rglob("*") if p.is_file()) == originals
     for relative in originals:
         assert (copy / relative).read_bytes() == (built_site / relative).read_bytes(), relative
 
