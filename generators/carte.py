@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from .content import Item
 from .emit import OutputFile
-from .geo import DATA_DIR, Geography, Place, locator, map_types, national_map, place_of
+from .geo import DATA_DIR, Geography, Place, coordinates_field, locator, map_types, national_map, place_of
 from .pages import PageSpec, item_url
 from .search import TYPE_FILTER, pagefind_key
 from .taxonomy import departement_url, region_url
@@ -172,9 +172,10 @@ def _where(place: Place, planner) -> str:
 def item_locator(item: Item, planner) -> dict | None:
     """The small map of an item page, for the map's types only."""
     ctype = planner.declaration.types[item.type]
-    if ctype.name not in {t.name for t in map_types(planner.declaration)}:
+    if not coordinates_field(ctype) or "{chemin}" in ctype.url:  # not one of map_types(), asked of this type alone
         return None
-    return locator(Geography.load(), place_of(item, ctype, Geography.load()))
+    geography = Geography.load()
+    return locator(geography, place_of(item, ctype, geography))
 
 
 def map_outputs() -> list[OutputFile]:

@@ -119,7 +119,8 @@ def coordinates_field(ctype: ContentType) -> str | None:
 
 
 def map_types(declaration: Declaration) -> list[ContentType]:
-    """The types the map shows: those declaring coordinates (sheets, actors, events)."""
+    """The types the map shows: those declaring coordinates (sheets, actors,
+    events), except free pages (carte.item_locator asks the same of one type)."""
     return [ctype for ctype in declaration.types.values() if coordinates_field(ctype) and "{chemin}" not in ctype.url]
 
 
