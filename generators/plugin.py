@@ -149,6 +149,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._stored: list[str] = []  # the child's stored pages
         self._second_count = 0
         self._share_hits: set[str] = set()  # the child's pages found in the cache by the parent
+        self._linked = _Linked()  # pages linked from the cache by on_post_page
+        logging.getLogger("mkdocs.commands.build").addFilter(self._linked)
 
     def on_startup(self, *, command, dirty):
         """Quick rebuilds only for ``mkdocs serve --dirty``: MkDocs then skips
@@ -248,6 +250,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         the warning next time)."""
         if self._previewing and self._quick is None:
             clean_directory(config.site_dir)
+        self._linked.clear()
         self._watch = _PageWarnings(self)
         logging.getLogger("mkdocs").addHandler(self._watch)
 
@@ -741,6 +744,15 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         src_uri = page.file.src_uri
         self._current = None
         checked = self._hits.pop(src_uri, None)
+        if checked is not None and self.render is not None and not self._in_second and self._post_page_is_last(config):
+            # Linked into the site from the cache, neither read nor written;
+            # MkDocs then writes nothing and its "Page skipped" is dropped (_Linked).
+            if not self.render.place(src_uri, checked, page.file.abs_dest_path):
+                raise PluginError(f"le cache des pages (.cache/pages/) a changé pendant la construction ({src_uri}) : relancez-la")
+            self._linked.add(src_uri)
+            if src_uri == self._join_after:
+                self._join_second()
+            return ""
         if checked is not None:
             entry = self.render.load(src_uri) if self.render is not None else None
             if entry is None or entry.key != checked:
@@ -758,6 +770,12 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if src_uri == self._join_after:
             self._join_second()
         return output
+
+    def _post_page_is_last(self, config) -> bool:
+        """Whether no other plugin's on_post_page comes after this one (which
+        would receive the empty text of a linked page)."""
+        handlers = config.plugins.events.get("post_page") or []
+        return bool(handlers) and getattr(handlers[-1], "__self__", None) is self
 
     def on_post_template(self, output_content, template_name, config):
         """Priority 0. The same for static templates such as 404.html."""
@@ -789,6 +807,20 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if miss is None:
             return target
         return Recorder(target, name, miss[1], miss[2], _links_arguments if name == "links" else None)
+
+
+class _Linked(set):
+    """The source URIs of the pages on_post_page linked from the cache, and
+    the log filter that drops MkDocs' "Page skipped: '<uri>'. Generated empty
+    output." for them (it wrote nothing: the page is already in place)."""
+
+    __hash__ = object.__hash__  # a filter of a logger: compared by identity
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if not message.startswith("Page skipped: '"):
+            return True
+        return message[len("Page skipped: '"):].partition("'. ")[0] not in self
 
 
 def _drop_dirty_warning(record: logging.LogRecord) -> bool:

@@ -18,8 +18,11 @@ stores what it rendered. An entry is valid when two things still hold:
 The output of a hit is the exact text stored by the build that rendered it
 from the same inputs, so a warm build writes the same bytes as a cold one
 (``tests/test_render_cache.py`` checks it after edits, template and
-configuration changes and deletions). Entries are one file per page under
-``.cache/pages/``, written atomically; a damaged or unreadable entry is a miss.
+configuration changes and deletions). An entry is two files under
+``.cache/pages/``, each written atomically: its head (key and trace) and its
+HTML, named after the key, so a head always designates the HTML rendered for
+it. A damaged or unreadable entry is a miss. A hit's HTML is put into the site
+by a hard link (``place``), like the image variants: not read, not written.
 """
 
 from __future__ import annotations
@@ -35,9 +38,9 @@ from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any, Callable, Iterable
 
-from .emit import write_atomically
+from .emit import place_cached_in_folder, write_atomically
 
-FORMAT = b"portail-render-cache-2"
+FORMAT = b"portail-render-cache-3"
 LAST_BUILD = "last-build-key"  # beside the entries' folders
 
 
@@ -318,49 +321,82 @@ class RenderCache:
         self.stored = 0
         self._folders: set[Path] = set()
 
+    def _name(self, src_uri: str) -> str:
+        return hashlib.blake2b(src_uri.encode("utf-8"), digest_size=16).hexdigest()
+
     def _path(self, src_uri: str) -> Path:
-        name = hashlib.blake2b(src_uri.encode("utf-8"), digest_size=16).hexdigest()
+        name = self._name(src_uri)
         return self.folder / name[:2] / f"{name}.pickle"
 
-    # An entry's file: FORMAT, a pickle of (source URI, key, calls, the HTML's
-    # length in bytes), then the page's HTML as UTF-8. Checking a page needs
-    # its key and calls only: the HTML (about 45 KB) is read once, when the
-    # page is written.
+    def html_path(self, src_uri: str, key: bytes) -> Path:
+        """Where the HTML rendered for ``key`` is kept: one file per key, so a
+        head never designates the HTML of another key."""
+        name = self._name(src_uri)
+        return self.folder / name[:2] / f"{name}.{key.hex()}.html"
+
+    # An entry's head: FORMAT, then a pickle of (source URI, key, calls, the
+    # HTML's length in bytes). Checking a page needs its key and calls only;
+    # its HTML (about 45 KB) is linked into the site, or read by ``load``.
 
     def load_head(self, src_uri: str) -> Entry | None:
         """The entry without its HTML (``html`` is empty)."""
-        return self._read(src_uri, with_html=False)
+        head = self._head(src_uri)
+        return None if head is None else Entry(key=head[0], calls=head[1], html="")
 
     def load(self, src_uri: str) -> Entry | None:
-        return self._read(src_uri, with_html=True)
+        head = self._head(src_uri)
+        if head is None:
+            return None
+        key, calls, size = head
+        try:
+            data = self.html_path(src_uri, key).read_bytes()
+            html = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return Entry(key=key, calls=calls, html=html) if len(data) == size else None
 
-    def _read(self, src_uri: str, with_html: bool) -> Entry | None:
+    def place(self, src_uri: str, key: bytes, target: Path | str) -> bool:
+        """Put the HTML stored for ``key`` at ``target`` (emit.place_cached:
+        a hard link, else a copy); False when the entry no longer has it."""
+        head = self._head(src_uri)
+        if head is None or head[0] != key:
+            return False
+        source = self.html_path(src_uri, key)
+        try:
+            if source.stat().st_size != head[2]:
+                return False
+            place_cached_in_folder(source, target)
+        except OSError:
+            return False
+        return True
+
+    def _head(self, src_uri: str) -> tuple[bytes, list, int] | None:
         try:
             with open(self._path(src_uri), "rb") as handle:
-                header = handle.read(len(FORMAT))
-                if header != FORMAT:
-                    return None
-                source, key, calls, size = pickle.load(handle)  # stops at the pickle's end
-                data = handle.read() if with_html else b""
-                html = data.decode("utf-8")
+                data = handle.read()
+            if not data.startswith(FORMAT):
+                return None
+            source, key, calls, size = pickle.loads(data[len(FORMAT):])
         except Exception:  # absent, damaged, or written by another version
             return None
-        if source != src_uri or (with_html and len(data) != size):
-            return None
-        return Entry(key=key, calls=calls, html=html)
+        return (key, calls, size) if source == src_uri else None
 
     def store(self, src_uri: str, entry: Entry) -> None:
         path = self._path(src_uri)
         try:
-            html = entry.html.encode("utf-8")
-            data = FORMAT + pickle.dumps((src_uri, entry.key, entry.calls, len(html)), protocol=5) + html
+            # The bytes MkDocs writes for this text (mkdocs.commands.build._build_page).
+            html = entry.html.encode("utf-8", errors="xmlcharrefreplace")
+            head = FORMAT + pickle.dumps((src_uri, entry.key, entry.calls, len(html)), protocol=5)
         except Exception:  # an answer that cannot be kept: the page is rendered again next time
             return
         try:
             if path.parent not in self._folders:  # 256 folders, asked once each
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._folders.add(path.parent)
-            write_atomically(path, data)  # readers never see half an entry
+            # The HTML first: a head is never read before the HTML it names.
+            # A site file linked to an older HTML file keeps it (a rename).
+            write_atomically(self.html_path(src_uri, entry.key), html)
+            write_atomically(path, head)  # readers never see half an entry
             self.stored += 1
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
@@ -380,17 +416,29 @@ class RenderCache:
             pass
 
     def prune(self, kept: Iterable[str]) -> int:
-        """Delete the entries of pages that are no longer built (cache files only)."""
-        wanted = {self._path(uri) for uri in kept}
-        removed = 0
+        """Delete the entries of pages that are no longer built, and the HTML
+        of earlier keys of the others (cache files only)."""
         if not self.folder.is_dir():
             return 0
-        # Half-written entries of a process stopped while writing (never read).
-        for path in [*self.folder.glob("*/.tmp-*"), *self.folder.glob(".tmp-*"), *self.folder.glob("*/*.pickle")]:
-            if path not in wanted:
+        wanted = {self._name(uri): uri for uri in kept}
+        removed = 0
+        html: dict[str, list[Path]] = {}
+        for path in self.folder.glob("*/*.html"):
+            html.setdefault(path.name.split(".", 1)[0], []).append(path)
+        silent = [*self.folder.glob("*/.tmp-*"), *self.folder.glob(".tmp-*")]  # half-written by a stopped process
+        counted = [path for path in self.folder.glob("*/*.pickle") if path.stem not in wanted]
+        for name, paths in html.items():
+            if name not in wanted:
+                silent += paths  # counted with their head
+            elif len(paths) > 1:  # the page was rendered again: keep its head's HTML only
+                head = self._head(wanted[name])
+                current = self.html_path(wanted[name], head[0]) if head is not None else None
+                counted += [path for path in paths if path != current]
+        for paths, weight in ((silent, 0), (counted, 1)):
+            for path in paths:
                 try:
                     path.unlink()
-                    removed += 1
+                    removed += weight
                 except OSError:
                     pass
         return removed

@@ -129,16 +129,37 @@ def test_entries_round_trip_and_damaged_entries_are_misses(tmp_path):
     assert cache.load("fiches/a.md") == Entry(key=b"k", calls=[], html="<p>é</p>")
     assert cache.load_head("fiches/a.md") == Entry(key=b"k", calls=[], html="")  # the HTML is not read
     assert cache.load("fiches/b.md") is None
-    path = next((tmp_path / "pages").glob("*/*.pickle"))
-    whole = path.read_bytes()
-    path.write_bytes(whole[:-1])  # the HTML cut short: a miss, never a shorter page
+    html = cache.html_path("fiches/a.md", b"k")
+    whole = html.read_bytes()
+    html.write_bytes(whole[:-1])  # the HTML cut short: a miss, never a shorter page
     assert cache.load("fiches/a.md") is None
-    path.write_bytes(whole[:20])
+    assert not cache.place("fiches/a.md", b"k", tmp_path / "site" / "a.html")
+    html.write_bytes(whole)
+    head = next((tmp_path / "pages").glob("*/*.pickle"))
+    head.write_bytes(head.read_bytes()[:20])
     assert cache.load("fiches/a.md") is None and cache.load_head("fiches/a.md") is None
     cache.store("fiches/a.md", Entry(key=b"k", calls=[], html="x"))
     cache.store("fiches/c.md", Entry(key=b"k", calls=[], html="y"))
     assert cache.prune(["fiches/c.md"]) == 1
     assert cache.load("fiches/a.md") is None and cache.load("fiches/c.md").html == "y"
+    assert sorted(p.name.split(".")[-1] for p in (tmp_path / "pages").rglob("*.*")) == ["html", "pickle"]
+
+
+def test_a_hit_is_linked_into_the_site_and_keeps_its_bytes(tmp_path):
+    """The site gets the stored HTML by a hard link; storing a new version
+    later (a rename) leaves the published page as it was."""
+    cache = RenderCache(tmp_path / "pages")
+    cache.store("fiches/a.md", Entry(key=b"k1", calls=[], html="<p>é \udcff</p>"))
+    target = tmp_path / "site" / "fiches" / "a" / "index.html"
+    assert cache.place("fiches/a.md", b"k1", target)
+    assert target.read_bytes() == "<p>é \udcff</p>".encode("utf-8", errors="xmlcharrefreplace")  # as MkDocs writes it
+    assert target.stat().st_ino == cache.html_path("fiches/a.md", b"k1").stat().st_ino
+    assert not cache.place("fiches/a.md", b"k2", tmp_path / "other.html")  # another key: not this entry
+    cache.store("fiches/a.md", Entry(key=b"k2", calls=[], html="<p>nouveau</p>"))
+    assert target.read_text(encoding="utf-8").startswith("<p>é")
+    assert cache.prune(["fiches/a.md"]) == 1  # the HTML of the first key
+    assert not cache.html_path("fiches/a.md", b"k1").exists() and target.is_file()
+    assert cache.load("fiches/a.md").html == "<p>nouveau</p>"
 
 
 # --------------------------------------------------------------------------
@@ -205,6 +226,11 @@ def test_an_unchanged_rebuild_renders_nothing_and_writes_the_same_bytes(warm_pro
     assert rendered == 0 and hits > 200
     assert validated[1] == validated[0] > 50  # every item taken from the cache
     assert _differences(tmp_path / "first", tmp_path / "same-warm") == []
+    # The pages were linked from the cache (RenderCache.place), not written again.
+    stored = {p.stat().st_ino for p in (warm_project / ".cache" / "pages").glob("*/*.html")}
+    pages = list((tmp_path / "same-warm").rglob("index.html"))
+    linked = [p for p in pages if p.stat().st_ino in stored]
+    assert len(linked) == hits, (len(linked), hits)
 
 
 def test_a_fresh_checkout_given_the_kept_cache_renders_and_processes_nothing(warm_project, tmp_path):
