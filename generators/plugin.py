@@ -767,6 +767,13 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 self._stored.append(src_uri)
         if self._in_second:
             return ""  # the parent writes it
+        # A build over a kept folder (the preview server, ``--dirty``) may
+        # find there a link to a cache entry (RenderCache.place): MkDocs
+        # writes into the file it finds, which must not be that entry.
+        try:
+            os.unlink(page.file.abs_dest_path)
+        except FileNotFoundError:
+            pass
         if src_uri == self._join_after:
             self._join_second()
         return output

@@ -320,6 +320,38 @@ def test_a_page_that_warned_is_not_taken_from_the_cache_next_time(warm_project, 
         assert "inexistante.md" in result.stdout + result.stderr
 
 
+def test_a_build_over_its_own_folder_never_writes_into_a_cache_entry(warm_project, tmp_path):
+    """``mkdocs build --dirty`` and the preview server build over the last
+    site, whose pages may be hard links to cache entries (RenderCache.place).
+    A page rendered again must replace its link, not write through it: here
+    the new version warns, so it is not stored, and the entry of the first
+    version must still hold the first version when the edit is undone."""
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    env = {**os.environ, "PORTAIL_DATE": "2026-11-24"}
+    site = tmp_path / "kept"
+
+    def build() -> subprocess.CompletedProcess:
+        # Not strict: MkDocs warns on every dirty build (the preview server silences it).
+        command = [str(mkdocs), "build", "--dirty", "--no-strict", "-d", str(site)]
+        return subprocess.run(command, cwd=warm_project, env=env, capture_output=True, text=True, check=False)
+
+    result = build()
+    assert result.returncode == 0, result.stderr[-2000:]
+    page = site / "fiches" / "diagnostics-flux-pme-somme" / "index.html"
+    original = page.read_bytes()
+    assert page.stat().st_nlink > 1, "the page was not linked from the cache"
+    sheet = warm_project / "fiches" / "diagnostics-flux-pme-somme.md"
+    text = sheet.read_text(encoding="utf-8")
+    sheet.write_text(text + "\nVoir [la fiche](inexistante.md).\n", encoding="utf-8")
+    result = build()
+    assert result.returncode == 0 and "inexistante.md" in result.stderr  # it warned: not stored
+    assert b"inexistante" in page.read_bytes()
+    sheet.write_text(text, encoding="utf-8")
+    result = build()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert page.read_bytes() == original
+
+
 def test_templates_never_read_the_body_of_an_item():
     """Item bodies are left out of page keys (plugin.py, ``skip``): a page
     shows only its own body, through its Markdown. A template reading
