@@ -150,6 +150,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._second_count = 0
         self._share_hits: set[str] = set()  # the child's pages found in the cache by the parent
         self._linked = _Linked()  # pages linked from the cache by on_post_page
+        self._frozen = False  # the build's objects out of the collector's sight (_freeze)
         logging.getLogger("mkdocs.commands.build").addFilter(self._linked)
 
     def on_startup(self, *, command, dirty):
@@ -274,6 +275,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if quick is None:
             self._planner = SitePlanner(content, self.today, config.site_url or "", tiles=self.tiles)
             pages = plan_pages(self._planner)
+            self._freeze()
         else:
             assert self._previous is not None
             edited = set(quick.sources)
@@ -481,7 +483,28 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         try:
             self._second = SecondRenderer(share, lambda uris: self._render_share(uris, nav, config, files))
         finally:
+            if not self._frozen:
+                gc.unfreeze()
+
+    def _freeze(self) -> None:
+        """Keep the build's long-lived objects (items, indexes, page plans:
+        millions at 10,000 sheets) out of the garbage collector's sight until
+        the build ends (``_thaw``), and collect the young generation less
+        often meanwhile. Each full collection walked them all again while
+        pages were rendered. In a cold build of 10,000 sheets the main
+        process spent 7.2 s collecting (5.4 s in 13 full collections), and
+        4.5 s with this. Frozen objects are never freed while frozen; they
+        live as long as the build anyway."""
+        gc.freeze()
+        self._frozen = True
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(10_000, *self._thresholds[1:])
+
+    def _thaw(self) -> None:
+        if self._frozen:
             gc.unfreeze()
+            gc.set_threshold(*self._thresholds)
+            self._frozen = False
 
     def _render_share(self, share: list[str], nav, config, files) -> list[str]:
         """In the child: convert and render ``share`` as MkDocs does; the pages
@@ -709,6 +732,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             indexing.finish()
         except SearchIndexError as error:
             raise PluginError(f"index de recherche : {error}") from None
+        self._thaw()
         if self._previewing:
             self._previous = self._built(self.content)
             # The server now holds millions of objects that the quick
@@ -730,6 +754,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """Priority 0. Stop drawing social cards for a build that failed; a
         quick rebuild will not start from its planner."""
         self._stop_watching()
+        self._thaw()
         self._planner = None
         if self._second is not None:
             self._second.stop()

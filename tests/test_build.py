@@ -212,7 +212,12 @@ def test_no_email_address_in_plain_text(site):
 
 
 def test_same_input_gives_identical_output(project, site, tmp_path):
+    import gc
+
+    thresholds = gc.get_threshold()
     again = build_site(project, today=TODAY, site_dir=tmp_path / "again")
+    # The build froze its objects once planned (plugin._freeze) and thawed them at the end.
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     comparison = filecmp.dircmp(site, again)
 
     def differences(cmp) -> list[str]:

@@ -7,6 +7,7 @@ line, and Chromium following old addresses to their new pages.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import shutil
@@ -172,9 +173,12 @@ def _failed_build_with_line(tmp_path: Path, caplog, line: str) -> tuple[str, int
     lines.append(line)
     table.write_text("\n".join(lines) + "\n", encoding="utf-8")
     site = tmp_path / "site-out"
+    thresholds = gc.get_threshold()
     with caplog.at_level(logging.ERROR):
         with pytest.raises(BuildFailed):
             build_site(find_project(config=root / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=site)
+    # The build froze its objects once planned (plugin._freeze): a failed build thaws them too.
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     return "\n".join(r.getMessage() for r in caplog.records), len(lines), site
 
 
