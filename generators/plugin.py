@@ -773,7 +773,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             # Linked into the site from the cache, neither read nor written;
             # MkDocs then writes nothing and its "Page skipped" is dropped (_Linked).
             if not self.render.place(src_uri, checked, page.file.abs_dest_path):
-                raise PluginError(f"le cache des pages (.cache/pages/) a changé pendant la construction ({src_uri}) : relancez-la")
+                raise _cache_changed(src_uri)
             self._linked.add(src_uri)
             if src_uri == self._join_after:
                 self._join_second()
@@ -781,7 +781,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if checked is not None:
             entry = self.render.load(src_uri) if self.render is not None else None
             if entry is None or entry.key != checked:
-                raise PluginError(f"le cache des pages (.cache/pages/) a changé pendant la construction ({src_uri}) : relancez-la")
+                raise _cache_changed(src_uri)
             output = entry.html
         else:
             output = _fix_theme_markup(output)
@@ -839,6 +839,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if miss is None:
             return target
         return Recorder(target, name, miss[1], miss[2], _links_arguments if name == "links" else None)
+
+
+def _cache_changed(src_uri: str) -> PluginError:
+    """A page found in the cache whose entry is gone or replaced when written."""
+    return PluginError(f"le cache des pages (.cache/pages/) a changé pendant la construction ({src_uri}) : relancez-la")
 
 
 class _Linked(set):
