@@ -197,8 +197,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self.render_base = self._build_digest(config)
         self._quick = None
         if self._previewing:
-            self._background.cancel()  # a newer build: the full one under way is out of date
             self._quick = self._plan_quick(config)
+            if self._quick is None or self._quick.sources:
+                self._background.cancel()  # a newer build: the full one under way is out of date
         if self._quick is not None:  # 404.html and sitemap.xml: the full build that follows writes them
             config.theme.static_templates.clear()
         elif self._previewing:
@@ -219,7 +220,13 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if previous is None or previous.base != self.render_base:
             return None
         changes = compare(previous.stamps, self._stamps)
-        if changes.added or changes.removed or not changes.edited or len(changes.edited) > PREVIEW_LIMIT:
+        if not (changes.added or changes.removed or changes.edited):
+            # The watcher saw a file that is not content (an editor's swap or
+            # backup file), or a save in two steps whose last one the last
+            # build already read: nothing to rebuild, and the full build under
+            # way, if any, is still up to date.
+            return _Quick(content=previous.content, sources=[])
+        if changes.added or changes.removed or len(changes.edited) > PREVIEW_LIMIT:
             return None
         root = self.validator.declaration.root
         sources = []
@@ -280,10 +287,12 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             assert self._previous is not None
             edited = set(quick.sources)
             items = [item for item in content.items if item.source in edited]
-            planner = self._planner
-            if planner is None or len(items) != 1 or not planner.rebind(content, items[0]):
-                planner = self._planner = SitePlanner(content, self.today, config.site_url or "", tiles=self.tiles)
-            fresh = {spec.src_uri: spec for spec in (planner.item_page(i) for i in content.items if i.source in edited and not i.draft)}
+            fresh = {}
+            if items:
+                planner = self._planner
+                if planner is None or len(items) != 1 or not planner.rebind(content, items[0]):
+                    planner = self._planner = SitePlanner(content, self.today, config.site_url or "", tiles=self.tiles)
+                fresh = {spec.src_uri: spec for spec in (planner.item_page(i) for i in items if not i.draft)}
             pages = [fresh.get(src_uri, spec) for src_uri, spec in self._previous.pages.items()]
             quick.pages = set(fresh)
         # The same items in a quick rebuild: the same sources; and the files
@@ -677,6 +686,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._stop_watching()
         quick = self._quick
         if quick is not None and self._previous is not None:
+            if not quick.sources:
+                log.info("aperçu : aucun contenu modifié depuis la dernière construction, rien à reconstruire")
+                return
             assert self.content is not None
             self._previous = self._built(quick.content)
             log.info(
@@ -752,10 +764,13 @@ class PortailPlugin(BasePlugin[PortailConfig]):
 
     def on_build_error(self, error):
         """Priority 0. Stop drawing social cards for a build that failed; a
-        quick rebuild will not start from its planner."""
+        quick rebuild will not start from its planner, nor, after a full
+        build (which emptied the folder first), from the last build."""
         self._stop_watching()
         self._thaw()
         self._planner = None
+        if self._quick is None:
+            self._previous = None
         if self._second is not None:
             self._second.stop()
             self._second = None

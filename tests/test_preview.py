@@ -222,6 +222,14 @@ def test_preview_server_shows_a_saved_sheet_at_once_then_the_whole_site(demo: Pa
         _wait_until(lambda: "Une phrase écrite pendant l'aperçu." in server.get(SHEET_URL))
         line = server.wait_for(r"aperçu rapide : 1 page\(s\) reconstruite\(s\)", line)
         quick = page.read_bytes()
+        # An editor's swap file beside the sheet wakes the watcher, but no
+        # content changed: nothing is rebuilt, and the full build under way
+        # is not cancelled.
+        swap = demo / "fiches" / ".bourse-materiel-ski-chambery.md.swp"
+        swap.write_bytes(b"b0VIM 9.0")
+        idle = server.wait_for(r"aperçu : aucun contenu modifié", line)
+        assert not any(re.search(r"pages : \d+ reprise\(s\) du cache", entry) for entry in server.log[line:idle])
+        swap.unlink()
         # The full build that follows writes the very same page.
         line = server.wait_for(r"aperçu : listes, pages de thèmes", line)
         assert (server.site_dir() / SHEET_URL.strip("/") / "index.html").read_bytes() == quick
@@ -250,5 +258,17 @@ def test_preview_server_shows_a_saved_sheet_at_once_then_the_whole_site(demo: Pa
         assert not any("aperçu rapide" in entry for entry in server.log[start:end])
         assert any(re.search(r"pages : \d+ reprise\(s\) du cache", entry) for entry in server.log[start:end])
         assert "Copie " in server.get("/fiches/nouvelle-fiche/")
+
+        # 5. A new file with a mistake: the full rebuild fails, after
+        # emptying the folder. Once the file is removed, the content is the
+        # same as the last build's, yet the site is built again in full.
+        faulty = demo / "fiches" / "fiche-fautive.md"
+        faulty.write_text((demo / SHEET).read_text(encoding="utf-8").replace("date_debut: ", "date_debut: 13/", 1), encoding="utf-8")
+        line = server.wait_for(r"fiche-fautive\.md:\d+", end)
+        faulty.unlink()
+        start = server.wait_for(r"Detected file changes", line + 1)
+        end = server.wait_for(r"Documentation built in", start)
+        assert not any("aperçu" in entry for entry in server.log[start:end])
+        assert "Titre changé pendant l" in server.get(SHEET_URL)
     finally:
         server.stop()
