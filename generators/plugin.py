@@ -151,7 +151,6 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._share_hits: set[str] = set()  # the child's pages found in the cache by the parent
         self._linked = _Linked()  # pages linked from the cache by on_post_page
         self._frozen = False  # the build's objects out of the collector's sight (_freeze)
-        logging.getLogger("mkdocs.commands.build").addFilter(self._linked)
 
     def on_startup(self, *, command, dirty):
         """Quick rebuilds only for ``mkdocs serve --dirty``: MkDocs then skips
@@ -259,6 +258,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if self._previewing and self._quick is None:
             clean_directory(config.site_dir)
         self._linked.clear()
+        logging.getLogger("mkdocs.commands.build").addFilter(self._linked)
         self._watch = _PageWarnings(self)
         logging.getLogger("mkdocs").addHandler(self._watch)
 
@@ -573,6 +573,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._deferred = {}
 
     def _stop_watching(self) -> None:
+        """Take back the log hooks of on_pre_build (pages are all written)."""
+        logging.getLogger("mkdocs.commands.build").removeFilter(self._linked)
         if self._watch is not None:
             logging.getLogger("mkdocs").removeHandler(self._watch)
             self._watch = None

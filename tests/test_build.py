@@ -4,6 +4,7 @@ as HTML. One build per module (about two seconds), shared by the tests."""
 from __future__ import annotations
 
 import filecmp
+import logging
 import re
 import shutil
 from datetime import date
@@ -218,6 +219,8 @@ def test_same_input_gives_identical_output(project, site, tmp_path):
     again = build_site(project, today=TODAY, site_dir=tmp_path / "again")
     # The build froze its objects once planned (plugin._freeze) and thawed them at the end.
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+    # Nor does it leave its log filter (plugin._Linked) on MkDocs' logger.
+    assert not [f for f in logging.getLogger("mkdocs.commands.build").filters if type(f).__name__ == "_Linked"]
     comparison = filecmp.dircmp(site, again)
 
     def differences(cmp) -> list[str]:

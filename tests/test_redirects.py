@@ -179,6 +179,7 @@ def _failed_build_with_line(tmp_path: Path, caplog, line: str) -> tuple[str, int
             build_site(find_project(config=root / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=site)
     # The build froze its objects once planned (plugin._freeze): a failed build thaws them too.
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+    assert not [f for f in logging.getLogger("mkdocs.commands.build").filters if type(f).__name__ == "_Linked"]
     return "\n".join(r.getMessage() for r in caplog.records), len(lines), site
 
 

@@ -178,6 +178,8 @@ def _build(project: Path, site: Path, *, cache: bool = True, validated: list | N
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
+    # MkDocs' "Page skipped" for each page linked from the cache is dropped (plugin._Linked).
+    assert "Page skipped" not in output, output[-3000:]
     found = STATS.search(output)
     if not cache:
         assert found is None and ITEMS.search(output) is None, "PORTAIL_CACHE=non still used the cache"
