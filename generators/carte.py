@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from .content import Item
 from .emit import OutputFile
-from .geo import DATA_DIR, Geography, Place, coordinates_field, locator, map_types, national_map, place_of
+from .geo import DATA_DIR, Geography, Place, coordinates_field, locator, map_types, national_map
 from .pages import PageSpec, item_url
 from .search import TYPE_FILTER, pagefind_key
 from .taxonomy import departement_url, region_url
@@ -71,11 +71,10 @@ def tiles_from_config(options: dict | None) -> Tiles | None:
 
 def map_items(planner) -> list[tuple[Item, Place]]:
     """Published items of the map's types, by title, with their place."""
-    geography = Geography.load()
     found = []
     for ctype in map_types(planner.declaration):
         for item in planner.content.of_type(ctype.name):
-            found.append((item, place_of(item, ctype, geography)))
+            found.append((item, planner.place_of(item)))
     return sorted(found, key=lambda pair: (pair[0].title.casefold(), pair[0].type, pair[0].slug))
 
 
@@ -174,8 +173,7 @@ def item_locator(item: Item, planner) -> dict | None:
     ctype = planner.declaration.types[item.type]
     if not coordinates_field(ctype) or "{chemin}" in ctype.url:  # not one of map_types(), asked of this type alone
         return None
-    geography = Geography.load()
-    return locator(geography, place_of(item, ctype, geography))
+    return locator(Geography.load(), planner.place_of(item))
 
 
 def map_outputs() -> list[OutputFile]:

@@ -115,7 +115,17 @@ def _read_areas(path: Path) -> dict[str, Area]:
 
 def coordinates_field(ctype: ContentType) -> str | None:
     """The first top-level coordinates field: a type without one is not on the map."""
-    return next((name for name, spec in ctype.fields.items() if spec.kind == "coordonnees"), None)
+    known = _COORDINATES.get(id(ctype))
+    if known is not None and known[0] is ctype and known[1] is ctype.fields:
+        return known[2]
+    found = next((name for name, spec in ctype.fields.items() if spec.kind == "coordonnees"), None)
+    _COORDINATES[id(ctype)] = (ctype, ctype.fields, found)
+    return found
+
+
+# coordinates_field() by type, asked for each item of the map (twice) and of
+# its own page: (the type, its fields, the answer), checked by identity.
+_COORDINATES: dict[int, tuple[ContentType, dict, str | None]] = {}
 
 
 def map_types(declaration: Declaration) -> list[ContentType]:

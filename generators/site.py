@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 from .content import ContentSet, Item, iter_references, iter_values_of_kind
 from .declaration import ContentType, Declaration, FieldSpec
+from .geo import Geography, Place, place_of
 from .carte import LEGAL_NOTICE_URL, Tiles, item_locator, map_outputs, map_page
 from .indicators import indicators_page, key_figures
 from .pages import PageSpec, item_url, listing_url, src_uri_for
@@ -164,6 +165,7 @@ class SitePlanner:
         self.links = Links(content, self.taxonomy)
         self.relations = Relations(content, self.taxonomy)
         self._search: dict[tuple[str, str], dict] = {}
+        self._places: dict[tuple[str, str], Place] = {}
         self._rebound: set[tuple[str, str]] = set()  # items replaced by rebind()
 
     def search_of(self, item: Item) -> dict:
@@ -173,6 +175,15 @@ class SitePlanner:
             ctype = self.declaration.types[item.type]
             self._search[key] = search_metadata(item, ctype, self.declaration, self.territories, self.today)
         return self._search[key]
+
+    def place_of(self, item: Item) -> Place:
+        """Where an item is (geo.place_of), computed once per build: its own
+        page's small map and the national map both ask."""
+        key = (item.type, item.slug)
+        found = self._places.get(key)
+        if found is None:
+            found = self._places[key] = place_of(item, self.declaration.types[item.type], Geography.load())
+        return found
 
     def rebind(self, content: ContentSet, item: Item) -> bool:
         """Take ``content``, where ``item`` replaces the one of the same type
@@ -188,6 +199,7 @@ class SitePlanner:
             return False
         self.content = content
         self._search.pop(key, None)
+        self._places.pop(key, None)
         self._rebound.add(key)
         return True
 
