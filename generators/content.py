@@ -189,8 +189,8 @@ class Validator:
         store = ValidationCache(cache, key)
         kept = {path: store.get(path) for path in files}
         todo = [path for path, found in kept.items() if found is None]
-        for path, (result, own, looked_at) in zip(todo, self._validate_all(todo, keep_items, recorded=True)):
-            store.put(path, own, looked_at, result)
+        for path, (result, own, own_digest, seen) in zip(todo, self._validate_all(todo, keep_items, recorded=True)):
+            store.put(path, own, own_digest, seen, result)
             kept[path] = result
         store.keep_only(files)
         store.save()
@@ -220,24 +220,35 @@ class Validator:
         finally:
             _WORKER_VALIDATOR = None
 
-    def _validate_recorded(self, path: Path, keep_item: bool = False) -> tuple[bytes, object, list[str]]:
+    def _validate_recorded(self, path: Path, keep_item: bool = False) -> tuple[bytes, object, bytes, list]:
         """``_validate_one``'s (item, summary, problems) pickled, as the cache
         keeps it (a worker's result then crosses to the parent as bytes, with
-        no second pickling), the file's stamp (taken before reading it) and
-        the files and folders its checks looked at."""
-        from .validation_cache import stamp
+        no second pickling); the file's stamp (taken before reading it, None
+        if it changed while read) and the digest of the bytes checked; and
+        the stamps and digests of the files and folders its checks looked at
+        (validation_cache.py)."""
+        from .validation_cache import digest, fingerprints, stamp
 
-        own, looked_at = stamp(str(path)), []
-        result = self._validate_one(path, keep_item, looked_at)
-        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), own, looked_at
+        name, looked_at = str(path), []
+        own = stamp(name)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            raw = None
+        result = self._validate_one(path, keep_item, looked_at, raw=raw)
+        if stamp(name) != own:
+            own = None
+        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), own, digest(raw or b""), fingerprints(looked_at)
 
     def validate_file(self, path: Path) -> tuple[Item | None, list[Problem]]:
         """One file on its own: its item (None if unreadable) and its problems."""
         item, _, problems = self._validate_one(path, True)
         return item, problems
 
-    def _validate_one(self, path: Path, keep_item: bool, looked_at: list[str] | None = None) -> tuple[Item | None, Summary | None, list[Problem]]:
-        entry = read_entry(path, self.declaration.root)
+    def _validate_one(
+        self, path: Path, keep_item: bool, looked_at: list[str] | None = None, raw: bytes | None = None
+    ) -> tuple[Item | None, Summary | None, list[Problem]]:
+        entry = read_entry(path, self.declaration.root, raw)
         problems = list(entry.problems)
         if entry.data is None:
             return None, None, problems

@@ -66,15 +66,17 @@ class RawEntry:
         return (1, 1)
 
 
-def read_entry(path: Path, root: Path) -> RawEntry:
-    """Read one file; problems are recorded on the entry, never raised."""
+def read_entry(path: Path, root: Path, raw: bytes | None = None) -> RawEntry:
+    """Read one file (or take its bytes, ``raw``, already read); problems
+    are recorded on the entry, never raised."""
     rel = _relative(path, root)
     entry = RawEntry(path=path, rel=rel, data=None, body="", body_line=1)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        entry.problems.append(make_problem("config_error", file=rel, detail=str(error)))
-        return entry
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            entry.problems.append(make_problem("config_error", file=rel, detail=str(error)))
+            return entry
     parse_bytes(raw, entry)
     return entry
 

@@ -66,9 +66,9 @@ def checked(monkeypatch):
     seen: list[str] = []
     original = Validator._validate_one
 
-    def counting(self, path, keep_item, looked_at=None):
+    def counting(self, path, keep_item, looked_at=None, raw=None):
         seen.append(path.name)
-        return original(self, path, keep_item, looked_at)
+        return original(self, path, keep_item, looked_at, raw)
 
     monkeypatch.setattr(Validator, "_validate_one", counting)
     return seen
@@ -120,6 +120,43 @@ def test_an_image_replaced_in_place_is_checked_again(project, capsys, checked):
     code, out = _run(project, capsys)
     assert code == 1 and out.count("corrupt_image") == 2
     assert sorted(checked) == ["deux.md", "une.md"]
+
+
+def _checkout(root: Path, seconds: float) -> None:
+    """What a fresh checkout (CI) does to the cache: same contents, every file and folder dated anew."""
+    for path in [root, *root.rglob("*")]:
+        if ".cache" not in path.parts:
+            os.utime(path, (PAST + seconds, PAST + seconds))
+
+
+def test_a_fresh_checkout_of_the_same_contents_checks_nothing_again(project, capsys, checked, monkeypatch):
+    from generators import validation_cache
+
+    first = _run(project, capsys)
+    checked.clear()
+    _checkout(project, 600)
+    assert _run(project, capsys) == first
+    assert checked == []
+    # The stamps were brought up to date: the next run compares no contents.
+    digests: list[str] = []
+    original = validation_cache.content_digest
+    monkeypatch.setattr(validation_cache, "content_digest", lambda path: digests.append(path) or original(path))
+    assert _run(project, capsys) == first
+    assert checked == [] and digests == []
+
+
+def test_a_fresh_checkout_checks_again_what_changed_in_content(project, capsys, checked):
+    _run(project, capsys)
+    checked.clear()
+    # Same sizes, new dates: only the digests tell the edits apart.
+    _write(project / "fiches" / "deux.md", SHEET.format(titre="Deux", date="2016-11", porteur="un-acteur"))
+    photo = project / "fiches" / "images" / "photo.jpg"
+    data = bytearray(photo.read_bytes())
+    data[-3] ^= 0xFF  # the image's last bytes: the same size, another content
+    photo.write_bytes(bytes(data))
+    _checkout(project, 600)
+    _run(project, capsys)
+    assert sorted(checked) == ["deux.md", "une.md"]  # une.md names the photo; the actor is the same
 
 
 def test_references_are_checked_across_files_on_every_run(project, capsys, checked):

@@ -129,9 +129,10 @@ def test_dependency_caches_are_keyed_on_the_lock_files():
 
 
 def test_the_build_cache_is_kept_by_publishing_and_read_by_checks():
-    """The publishing build saves .cache/pages and .cache/images for the next
-    run; a pull request's check restores them and saves nothing (a fork's
-    build must not write what main's next build starts from)."""
+    """The publishing build saves .cache/pages, .cache/images and the
+    validation caches for the next run; a pull request's check restores them
+    and saves nothing (a fork's build must not write what main's next build
+    starts from)."""
     for name, action in ((PUBLISH, "actions/cache"), (PULL_REQUEST, "actions/cache/restore")):
         found = [
             (index, step) for index, (_, step) in enumerate(steps(load(name)))
@@ -140,10 +141,11 @@ def test_the_build_cache_is_kept_by_publishing_and_read_by_checks():
         assert len(found) == 1, name
         index, step = found[0]
         assert step["uses"].split("@")[0] == action, name
-        assert step["with"]["path"].split() == [".cache/pages", ".cache/images"], name
+        assert step["with"]["path"].split() == [".cache/pages", ".cache/images", ".cache/validation", ".cache/validation-items"], name
         assert step["with"]["key"].startswith(step["with"]["restore-keys"]), name  # the newest run's cache is restored
-        build = next(i for i, (_, s) in enumerate(steps(load(name))) if s.get("run", "").strip() == "make build")
-        assert index < build, name
+        for command in ("make validate-github", "make build"):
+            using = next(i for i, (_, s) in enumerate(steps(load(name))) if s.get("run", "").strip() == command)
+            assert index < using, (name, command)
 
 
 def test_every_skipped_step_exists():
