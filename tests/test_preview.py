@@ -26,7 +26,7 @@ import pytest
 
 from generators.content import Validator
 from generators.declaration import load_declaration
-from generators.preview import compare, snapshot
+from generators.preview import ContentWatcher, compare, snapshot
 from generators.site import SitePlanner
 from sitebuild import copy_sources
 
@@ -111,6 +111,85 @@ def test_snapshot_sees_edits_additions_and_removals(tmp_path: Path):
 def _context(spec) -> dict:
     # links and taxonomy are the planners' own indexes: compared by what they answer below
     return {k: v for k, v in spec.context.items() if k not in ("links", "taxonomy")}
+
+
+class _Seen:
+    """A watchdog handler that records the paths of the events it gets."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.event = threading.Event()
+
+    def dispatch(self, event) -> None:
+        self.paths += [event.src_path, event.dest_path] if event.dest_path else [event.src_path]
+        self.event.set()
+
+    def wait(self, timeout: float = 10) -> bool:
+        found = self.event.wait(timeout)
+        self.event.clear()
+        return found
+
+
+def _watcher(tmp_path: Path):
+    from watchdog.observers.polling import PollingObserver
+
+    folder = tmp_path / "fiches"
+    folder.mkdir()
+    (folder / "une.md").write_text("un", encoding="utf-8")
+    single = tmp_path / "mkdocs.yml"
+    single.write_text("site_name: x\n", encoding="utf-8")
+    watcher, seen = ContentWatcher(PollingObserver(timeout=0.1)), _Seen()
+    watcher.schedule(seen, str(folder), recursive=True)
+    watcher.schedule(seen, str(single), recursive=True)
+    return watcher, seen, folder, single
+
+
+def test_the_watcher_wakes_on_changes_not_on_reads(tmp_path: Path):
+    watcher, seen, folder, single = _watcher(tmp_path)
+    # Both go to the system's notifications (the file through its folder); nothing is polled.
+    assert sorted(e.watch.raw_path for e in watcher.native.emitters) == sorted([str(folder), str(single)])
+    assert not watcher.polling.emitters
+    watcher.start()
+    try:
+        time.sleep(0.3)
+        (folder / "une.md").read_bytes()
+        single.read_bytes()
+        assert not seen.wait(1.0), seen.paths  # MkDocs would rebuild on every read of a build
+        (folder / "une.md").write_text("deux", encoding="utf-8")
+        assert seen.wait() and str(folder / "une.md") in seen.paths
+        (folder / ".une.md.swp").write_text("x", encoding="utf-8")
+        assert seen.wait() and str(folder / ".une.md.swp") in seen.paths
+        single.write_text("site_name: y\n", encoding="utf-8")
+        assert seen.wait() and str(single) in seen.paths
+        # An editor's atomic save: a new file renamed over the old one.
+        (tmp_path / "mkdocs.yml.tmp").write_text("site_name: z\n", encoding="utf-8")
+        seen.paths.clear()
+        os.replace(tmp_path / "mkdocs.yml.tmp", single)
+        assert seen.wait() and str(single) in seen.paths
+        assert watcher.notified
+    finally:
+        watcher.stop()
+        watcher.join()
+
+
+def test_the_watcher_polls_when_notifications_cannot_start(tmp_path: Path, monkeypatch):
+    watcher, seen, folder, single = _watcher(tmp_path)
+
+    def refuse():
+        raise OSError(24, "inotify instance limit reached")
+
+    monkeypatch.setattr(watcher.native, "start", refuse)
+    watcher.start()
+    try:
+        assert not watcher.notified
+        time.sleep(0.3)
+        (folder / "une.md").write_text("deux et plus", encoding="utf-8")
+        assert seen.wait() and str(folder / "une.md") in seen.paths
+        single.write_text("site_name: y et z\n", encoding="utf-8")
+        assert seen.wait() and str(single) in seen.paths
+    finally:
+        watcher.stop()
+        watcher.join()
 
 
 def test_rebind_plans_the_edited_page_as_a_new_planner_would(demo: Path):
@@ -258,6 +337,9 @@ def test_preview_server_shows_a_saved_sheet_at_once_then_the_whole_site(demo: Pa
         assert not any("aperçu rapide" in entry for entry in server.log[start:end])
         assert any(re.search(r"pages : \d+ reprise\(s\) du cache", entry) for entry in server.log[start:end])
         assert "Copie " in server.get("/fiches/nouvelle-fiche/")
+        # Builds read every content file; reads never wake the server (preview.ContentWatcher).
+        time.sleep(2)
+        assert not any("Detected file changes" in entry for entry in server.log[end + 1 :]), server.log[end:]
 
         # 5. A new file with a mistake: the full rebuild fails, after
         # emptying the folder. Once the file is removed, the content is the
