@@ -37,7 +37,7 @@ from .decap import EditorSettings, admin_outputs, find_bundle
 from .formatting import FILTERS
 from .images import ImageSet, image_signature, prepare_images, public_path
 from .markdown_images import BodyImagesExtension
-from .preview import PREVIEW_LIMIT, BackgroundBuild, ContentWatcher, compare, snapshot
+from .preview import PREVIEW_LIMIT, BackgroundBuild, ContentWatcher, compare, snapshot, watcher_for
 from .emit import place_cached_in_folder, write_outputs
 from .search import Indexing, SearchIndexError
 from .second_renderer import SecondRenderer, can_fork, split_share
@@ -642,11 +642,12 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         templates change; folders watched through the system's notifications
         (preview.ContentWatcher), not by polling every file."""
         watched = dict(getattr(server, "_watched_paths", {}))  # MkDocs 1.6: path -> times watched
-        if not isinstance(server.observer, ContentWatcher) and not server.observer.is_alive():
+        watcher = server.observer if isinstance(server.observer, ContentWatcher) else watcher_for(server.observer)
+        if watcher is not server.observer and not server.observer.is_alive():
             for path, times in watched.items():
                 for _ in range(times):
                     server.unwatch(path)
-            server.observer = ContentWatcher(server.observer)
+            server.observer = watcher
             for path, times in watched.items():
                 for _ in range(times):
                     server.watch(path)

@@ -139,6 +139,15 @@ class ContentWatcher:
                 observer.join(timeout)
 
 
+def watcher_for(polling, environ=os.environ):
+    """What the server watches with: ``ContentWatcher``, or MkDocs' own
+    polling observer when ``PORTAIL_SCRUTATION=oui`` (folders whose changes
+    the system does not notify: some network or virtual machine shares)."""
+    if environ.get("PORTAIL_SCRUTATION", "non").strip().lower() == "oui":
+        return polling
+    return ContentWatcher(polling)
+
+
 class BackgroundBuild:
     """The whole site, built by a child process, then swapped with the served folder."""
 

@@ -26,7 +26,7 @@ import pytest
 
 from generators.content import Validator
 from generators.declaration import load_declaration
-from generators.preview import ContentWatcher, compare, snapshot
+from generators.preview import ContentWatcher, compare, snapshot, watcher_for
 from generators.site import SitePlanner
 from sitebuild import copy_sources
 
@@ -190,6 +190,16 @@ def test_the_watcher_polls_when_notifications_cannot_start(tmp_path: Path, monke
     finally:
         watcher.stop()
         watcher.join()
+
+
+def test_polling_can_be_asked_for_where_changes_are_not_notified():
+    from watchdog.observers.polling import PollingObserver
+
+    polling = PollingObserver()
+    assert watcher_for(polling, {"PORTAIL_SCRUTATION": "oui"}) is polling
+    for environ in ({}, {"PORTAIL_SCRUTATION": "non"}):
+        chosen = watcher_for(polling, environ)
+        assert isinstance(chosen, ContentWatcher) and chosen.polling is polling
 
 
 def test_rebind_plans_the_edited_page_as_a_new_planner_would(demo: Path):
