@@ -641,16 +641,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """Priority 0. Live reload also when sheets, the declaration or
         templates change; folders watched through the system's notifications
         (preview.ContentWatcher), not by polling every file."""
-        watched = dict(getattr(server, "_watched_paths", {}))  # MkDocs 1.6: path -> times watched
-        watcher = server.observer if isinstance(server.observer, ContentWatcher) else watcher_for(server.observer)
-        if watcher is not server.observer and not server.observer.is_alive():
-            for path, times in watched.items():
-                for _ in range(times):
-                    server.unwatch(path)
-            server.observer = watcher
-            for path, times in watched.items():
-                for _ in range(times):
-                    server.watch(path)
+        if not isinstance(server.observer, ContentWatcher) and not server.observer.is_alive():
+            _move_watches(server, watcher_for(server.observer))
         declaration = self.validator.declaration
         watched = {declaration.path.parent, *(declaration.root / folder for folder in declaration.folders())}
         watched.add(declaration.root / "theme_overrides")
@@ -868,6 +860,21 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if miss is None:
             return target
         return Recorder(target, name, miss[1], miss[2], _links_arguments if name == "links" else None)
+
+
+def _move_watches(server, watcher) -> None:
+    """Give MkDocs' live-reload server ``watcher`` as its observer, with the
+    paths it already watches (MkDocs 1.6: ``_watched_paths``, path -> times)."""
+    if watcher is server.observer:
+        return
+    already = dict(getattr(server, "_watched_paths", {}))
+    for path, times in already.items():
+        for _ in range(times):
+            server.unwatch(path)
+    server.observer = watcher
+    for path, times in already.items():
+        for _ in range(times):
+            server.watch(path)
 
 
 def _cache_changed(src_uri: str) -> PluginError:

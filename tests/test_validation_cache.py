@@ -34,11 +34,12 @@ ACTOR = "---\nnom: Un acteur\nresume: Une association.\ntype: association\nterri
 PAST = time.time() - 3600
 
 
-def _age(root: Path) -> None:
-    """Date every file an hour back: files written in the last seconds are not cached (RACY_NS)."""
+def _age(root: Path, later: float = 0) -> None:
+    """Date every file and folder an hour back (files written in the last
+    seconds are not cached: RACY_NS), or ``later`` seconds after that."""
     for path in [root, *root.rglob("*")]:
         if ".cache" not in path.parts:
-            os.utime(path, (PAST, PAST))
+            os.utime(path, (PAST + later, PAST + later))
 
 
 def _write(path: Path, text: str) -> None:
@@ -122,19 +123,12 @@ def test_an_image_replaced_in_place_is_checked_again(project, capsys, checked):
     assert sorted(checked) == ["deux.md", "une.md"]
 
 
-def _checkout(root: Path, seconds: float) -> None:
-    """What a fresh checkout (CI) does to the cache: same contents, every file and folder dated anew."""
-    for path in [root, *root.rglob("*")]:
-        if ".cache" not in path.parts:
-            os.utime(path, (PAST + seconds, PAST + seconds))
-
-
 def test_a_fresh_checkout_of_the_same_contents_checks_nothing_again(project, capsys, checked, monkeypatch):
     from generators import validation_cache
 
     first = _run(project, capsys)
     checked.clear()
-    _checkout(project, 600)
+    _age(project, later=600)  # a fresh checkout (CI): same contents, every file dated anew
     assert _run(project, capsys) == first
     assert checked == []
     # The stamps were brought up to date: the next run compares no contents.
@@ -154,7 +148,7 @@ def test_a_fresh_checkout_checks_again_what_changed_in_content(project, capsys, 
     data = bytearray(photo.read_bytes())
     data[-3] ^= 0xFF  # the image's last bytes: the same size, another content
     photo.write_bytes(bytes(data))
-    _checkout(project, 600)
+    _age(project, later=600)  # a fresh checkout (CI): same contents, every file dated anew
     _run(project, capsys)
     assert sorted(checked) == ["deux.md", "une.md"]  # une.md names the photo; the actor is the same
 
