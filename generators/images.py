@@ -634,13 +634,18 @@ class ProcessedImage:
         )
 
     def uri(self, width: int, kind: str) -> str:
-        stem = slugify(Path(self.source).stem) or "image"
-        return f"{PUBLIC_DIR}/{stem}-{self.key[:12]}-{width}.{EXTENSIONS[kind]}"
+        return f"{PUBLIC_DIR}/{_public_stem(self.source)}-{self.key[:12]}-{width}.{EXTENSIONS[kind]}"
 
     def files(self) -> Iterator[tuple[str, Path]]:
         for width in sorted(set(self.widths) | {self.thumbnail}):
             for kind in ("webp", self.fallback):
                 yield self.uri(width, kind), self.cache / self.key / f"{width}.{EXTENSIONS[kind]}"
+
+
+@lru_cache(maxsize=8192)
+def _public_stem(source: str) -> str:
+    """The start of a published variant's name (asked for each picture of each page)."""
+    return slugify(Path(source).stem) or "image"
 
 
 @dataclass(frozen=True, slots=True)

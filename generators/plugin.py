@@ -1084,7 +1084,14 @@ def _file_digest(path: str | None) -> str:
         return "absent"
 
 
-_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)|^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)|(?:href|src)\s*=\s*[\"']([^\"']+)", re.MULTILINE)
+# The three kinds of link MkDocs may rewrite, each with a text it cannot do
+# without: a page without that text is not scanned for them. Three scans with
+# a literal start are several times faster than one scan of the alternation.
+_LINKS = (
+    (("](",), re.compile(r"\]\(\s*<?([^)\s>]+)")),  # [text](target)
+    (("]:",), re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)", re.MULTILINE)),  # [id]: target
+    (("href", "src"), re.compile(r"(?:href|src)\s*=\s*[\"']([^\"']+)")),  # raw HTML
+)
 
 
 def _link_targets(markdown: str, src_uri: str, files) -> list:
@@ -1092,8 +1099,13 @@ def _link_targets(markdown: str, src_uri: str, files) -> list:
     rewrites those links (or warns), so they are part of the page's key."""
     found = []
     base = posixpath.dirname(src_uri)
-    for match in _LINK.finditer(markdown):
-        target = next(group for group in match.groups() if group)
+    matches = sorted(
+        (match.start(), match.group(1))
+        for needles, pattern in _LINKS
+        if any(needle in markdown for needle in needles)
+        for match in pattern.finditer(markdown)
+    )
+    for _, target in matches:
         path = target.split("#", 1)[0].split("?", 1)[0]
         if not path or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path) or path.startswith("//"):
             continue

@@ -123,6 +123,27 @@ def test_a_trace_replays_calls_and_plain_reads():
     assert "broken" in state
 
 
+def test_a_page_key_names_its_link_targets_in_the_order_of_the_text():
+    from mkdocs.structure.files import File, Files
+
+    from generators.plugin import _link_targets
+
+    files = Files([File("fiches/b.md", "/d", "/s", True), File("images/c.png", "/d", "/s", True)])
+    markdown = (
+        'Voir [la fiche](b.md#suite) et <img src="../images/c.png" alt="">.\n\n'
+        "  [ref]: <https://exemple.org/x>\n"
+        "[autre]: ../absente.md\n"
+        "Puis [l'accueil](/index.md) et [un lien](//cdn.exemple.org/y)."
+    )
+    found = _link_targets(markdown, "fiches/a.md", files)
+    assert [(target, resolved) for target, resolved, _ in found] == [
+        ("b.md#suite", "fiches/b.md"), ("../images/c.png", "images/c.png"), ("../absente.md", "absente.md"), ("/index.md", "index.md"),
+    ]
+    assert found[0][2] == ("fiches/b/", "fiches/b/index.html", True) and found[2][2] is None
+    # Text without any of the marks is not scanned, and names nothing.
+    assert _link_targets("Un texte sans lien, ni crochet ; a = b.", "fiches/a.md", files) == []
+
+
 def test_entries_round_trip_and_damaged_entries_are_misses(tmp_path):
     cache = RenderCache(tmp_path / "pages")
     cache.store("fiches/a.md", Entry(key=b"k", calls=[], html="<p>é</p>"))
