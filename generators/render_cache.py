@@ -78,6 +78,7 @@ class Fingerprinter:
         self.pickled = pickled
         self._memo: dict[int, tuple[object, bytes]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}  # a dataclass's fields, minus the skipped ones
+        self._objects: set[type] = set()  # types found to take the last branch of _feed
 
     def digest(self, value: object) -> bytes:
         h = hashlib.blake2b(digest_size=20)
@@ -88,6 +89,18 @@ class Fingerprinter:
         if depth > 60:
             raise Untraceable("structure trop profonde")
         kind = type(value)
+        # The two commonest cases first, each feeding the same bytes as its
+        # general branch below: plain strings, and objects (dataclasses...)
+        # whose type was found earlier to take none of the other branches.
+        if kind is str:
+            data = value.encode("utf-8", "surrogatepass")
+            h.update(b"s%d:" % len(data))
+            h.update(data)
+            return
+        if kind in self._objects:
+            remembered = self._memo.get(id(value))
+            h.update(remembered[1] if remembered is not None and remembered[0] is value else self._object_digest(value, depth))
+            return
         if value is None or kind is bool:
             h.update(b"N" if value is None else (b"T" if value else b"F"))
         elif isinstance(value, str):
@@ -132,6 +145,7 @@ class Fingerprinter:
             # Functions handed to templates: their code is part of the build's key.
             self._feed(h, ("function", value.__module__, value.__qualname__), depth + 1)
         else:
+            self._objects.add(kind)
             h.update(self._object_digest(value, depth))
 
     def _object_digest(self, value: object, depth: int) -> bytes:

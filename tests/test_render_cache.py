@@ -46,6 +46,21 @@ def test_fingerprints_follow_values_not_identity_nor_set_order():
     assert f.digest(a) != f.digest({"p": Point(2, frozenset({"a", "b", "c"})), "l": [1, "1", None]})
     assert f.digest([1, "1"]) != f.digest(["1", 1])  # types are part of the digest
     assert f.digest(("a", "b")) != f.digest(("ab",))  # lengths too
+    # The same value, the same digest, whether its types were met before
+    # (the short ways through Fingerprinter._feed) or not.
+    fresh = Fingerprinter().digest(a)
+    assert fresh == f.digest({"p": Point(1, frozenset({"a", "b", "c"})), "l": [1, "1", None]})
+    assert f.digest(["é", Point(1, frozenset())]) == Fingerprinter().digest(["é", Point(1, frozenset())])
+
+
+class Label(str):
+    pass
+
+
+def test_a_string_subclass_is_not_digested_as_a_plain_string():
+    f = Fingerprinter()
+    assert f.digest("x") != f.digest(Label("x"))
+    assert f.digest(["x", Label("x")]) == Fingerprinter().digest(["x", Label("x")]) != f.digest(["x", "x"])
 
 
 def test_opaque_types_stand_for_themselves_only():
