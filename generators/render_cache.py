@@ -98,6 +98,8 @@ class Fingerprinter:
             h.update(data)
             return
         if kind in self._objects:
+            # Most are objects met before on another page (items, terms...):
+            # their remembered digest, without the call (_object_digest's memo).
             remembered = self._memo.get(id(value))
             h.update(remembered[1] if remembered is not None and remembered[0] is value else self._object_digest(value, depth))
             return
