@@ -105,9 +105,9 @@ class Fingerprinter:
             return
         if value is None or kind is bool:
             h.update(b"N" if value is None else (b"T" if value else b"F"))
-        elif isinstance(value, str):
+        elif isinstance(value, str):  # a subclass: plain strings took the short way above
             data = value.encode("utf-8", "surrogatepass")
-            h.update(b"s%d:" % len(data) if kind is str else b"s%s:%d:" % (kind.__qualname__.encode(), len(data)))
+            h.update(b"s%s:%d:" % (kind.__qualname__.encode(), len(data)))
             h.update(data)
         elif kind is int or kind is float or isinstance(value, (Decimal, datetime, date, time)):
             text = repr(value).encode()
