@@ -55,6 +55,7 @@ bench: $(STAMP) system editor
 	$(BIN)/python benchmarks/scale.py --fiches 1000 10000
 	$(BIN)/python benchmarks/preview.py --fiches 1000 10000
 	$(BIN)/python benchmarks/search.py --fiches 10000
+	$(BIN)/python benchmarks/search_parts.py --fiches 10000 --parties 4 8 16
 	$(BIN)/python benchmarks/images.py --photos 500
 	$(BIN)/python benchmarks/map.py --fiches 10000
 
