@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import zlib
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,7 +50,7 @@ from generators.build import build_site  # noqa: E402
 from generators.project import find_project  # noqa: E402
 from generators.search import BUNDLE_DIR, pagefind_command  # noqa: E402
 
-TODAY = __import__("datetime").date(2026, 11, 24)
+TODAY = date(2026, 11, 24)
 PARTS_DIR = "pagefind-parties"
 
 MERGED_SEARCH = """async ([query, primary, parts, results]) => {
