@@ -181,6 +181,26 @@ def test_entries_round_trip_and_damaged_entries_are_misses(tmp_path):
     assert sorted(p.name.split(".")[-1] for p in (tmp_path / "pages").rglob("*.*")) == ["html", "pickle"]
 
 
+def test_a_checked_head_is_not_read_again_to_place_its_page(tmp_path):
+    """load_head keeps the key and the HTML's size until place() uses them,
+    so a cached page's head is read once per build; the HTML, named by its
+    key, is still checked by its size."""
+    cache = RenderCache(tmp_path / "pages")
+    cache.store("fiches/a.md", Entry(key=b"k", calls=[], html="<p>a</p>"))
+    cache.store("fiches/b.md", Entry(key=b"k", calls=[], html="<p>b</p>"))
+    assert cache.load_head("fiches/a.md").key == b"k" and cache.load_head("fiches/b.md").key == b"k"
+    for head in (tmp_path / "pages").glob("*/*.pickle"):
+        head.unlink()
+    target = tmp_path / "site" / "a.html"
+    assert cache.place("fiches/a.md", b"k", target) and target.read_text(encoding="utf-8") == "<p>a</p>"
+    assert not cache.place("fiches/a.md", b"k", tmp_path / "again.html")  # used once: the head is read again, and is gone
+    assert not cache.place("fiches/b.md", b"other", tmp_path / "b.html")  # another key than the one checked
+    cache.store("fiches/a.md", Entry(key=b"k", calls=[], html="<p>a</p>"))
+    assert cache.load_head("fiches/a.md") is not None
+    cache.html_path("fiches/a.md", b"k").write_bytes(b"<p>a</p>!")
+    assert not cache.place("fiches/a.md", b"k", tmp_path / "longer.html")  # not the size checked
+
+
 def test_a_hit_is_linked_into_the_site_and_keeps_its_bytes(tmp_path):
     """The site gets the stored HTML by a hard link; storing a new version
     later (a rename) leaves the published page as it was."""
