@@ -39,18 +39,13 @@ import sys
 import tempfile
 import time
 import zlib
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import make_corpus  # noqa: E402
-from benchmarks.search import CHROMIUM, CHROMIUM_ARGS, FIRST_QUERIES, RESULTS, Traffic, kilobytes, serve  # noqa: E402
-from generators.build import build_site  # noqa: E402
-from generators.project import find_project  # noqa: E402
+from benchmarks.search import CHROMIUM, CHROMIUM_ARGS, FIRST_QUERIES, RESULTS, Traffic, corpus_site, kilobytes, print_table, serve  # noqa: E402
 from generators.search import BUNDLE_DIR, pagefind_command  # noqa: E402
 
-TODAY = date(2026, 11, 24)
 PARTS_DIR = "pagefind-parties"
 
 MERGED_SEARCH = """async ([query, primary, parts, results]) => {
@@ -128,15 +123,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fiches", type=int, default=10_000)
     parser.add_argument("--site", type=Path, help="un site déjà construit : le mesurer seulement")
+    parser.add_argument("--garder", type=Path, help="construire le corpus dans ce dossier et le garder")
     parser.add_argument("--parties", type=int, nargs="+", default=[16], help="nombres de parties à mesurer")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="portail-parts-bench-") as tmp:
-        if args.site:
-            site = args.site.resolve()
-        else:
-            root = make_corpus(Path(tmp) / "corpus", args.fiches)
-            site = build_site(find_project(config=root / "mkdocs.yml"), today=TODAY, site_dir=root / "site")
+        site = corpus_site(args, tmp, rows)
         pages = html_pages(site)
         single = Path(tmp) / "single"
         peak, wall, cpu = run_pagefind(site, single)
@@ -161,10 +153,7 @@ def main() -> None:
             rows.append((f"{parts} parties sur disque", kilobytes(size)))
             rows.extend(browser_rows(site, parts))
             shutil.rmtree(site / PARTS_DIR)
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
-    print(f"(machine : {os.cpu_count()} cœurs ; les parties sont fusionnées dans le navigateur par mergeIndex de Pagefind)")
+    print_table(rows, f"(machine : {os.cpu_count()} cœurs ; les parties sont fusionnées dans le navigateur par mergeIndex de Pagefind)")
 
 
 if __name__ == "__main__":
