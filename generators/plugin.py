@@ -39,7 +39,8 @@ from .images import ImageSet, image_signature, prepare_images, public_path
 from .markdown_images import BodyImagesExtension
 from .preview import PREVIEW_LIMIT, BackgroundBuild, ContentWatcher, compare, snapshot, watcher_for
 from .emit import place_cached_in_folder, write_outputs
-from .search import Indexing, SearchIndexError
+from .search import SearchIndexError
+from .search_parts import MAX_PARTS, make_indexing
 from .second_renderer import SecondRenderer, can_fork, split_share
 from .site import PageSpec, SitePlanner, build_outputs, plan_pages
 from .redirects import RedirectPlan, check_redirects, render_pages
@@ -91,6 +92,15 @@ class EditorConfig(Config):
     """Per content type, a folder overriding ``media_folder`` (``fiche: fiches/images``)."""
 
 
+class SearchConfig(Config):
+    """``recherche``: how the search index is built."""
+
+    parties = c.Type(int, default=1)
+    """Index the site in this many parts that the browser merges (generators/search_parts.py): less
+    memory while building, and a rebuild indexes again only the parts whose pages changed; but a first
+    query is slower and heavier, and the date order is approximate. 1 (the default): one index."""
+
+
 class PortailConfig(Config):
     declaration = c.Type(str, default="config/types.yml")
     """Path of the content-type declaration, relative to mkdocs.yml."""
@@ -106,6 +116,8 @@ class PortailConfig(Config):
     """``portail etat``: months without a change after which an item is listed as stale."""
     cache = c.Type(bool, default=True)
     """Reuse the pages rendered by earlier builds (``.cache/pages/``) when nothing they are made of changed."""
+    recherche = c.SubConfig(SearchConfig)
+    """The search index (Pagefind)."""
 
 
 class PortailPlugin(BasePlugin[PortailConfig]):
@@ -179,6 +191,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             self._validator = (digest, Validator(declaration))
         self.validator = self._validator[1]
         self.editor = _editor(self.config.editeur, declaration, config)
+        parts = self.config.recherche.parties
+        if not 1 <= parts <= MAX_PARTS:
+            raise PluginError(f"portail.recherche.parties : un nombre entre 1 et {MAX_PARTS} est attendu (ici {parts})")
         try:
             self.tiles = tiles_from_config(self.config.carte.get("tuiles"))
         except TilesError as error:
@@ -414,6 +429,10 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """The validated items of the files that did not change since the last
         build are taken from ``.cache/validation-items`` (validation_cache.py)."""
         return self.validator.declaration.root / ".cache" / "validation-items" if self._cache_enabled() else None
+
+    def _search_cache(self) -> Path | None:
+        """The bundles of a search index in parts (search_parts.py) are kept in ``.cache/search``."""
+        return self.validator.declaration.root / ".cache" / "search" if self._cache_enabled() else None
 
     def _start_render_cache(self, config) -> None:
         """Open ``.cache/pages/`` and compute the part of every page's key that
@@ -663,6 +682,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             DictLoader({CACHED_TEMPLATE: ""}), env.loader, PrefixLoader({"portail-theme": FileSystemLoader(theme_dirs)}),
         ])
         env.globals["portail_memo"] = _Memo()
+        # More than one: search.js merges the parts listed by search_parts.MANIFEST.
+        env.globals["portail_search_parts"] = self.config.recherche.parties
         # Jinja's default template cache is an LRU whose every hit reorders a
         # 400-slot deque: with a dozen includes per page, that is 2 % of a
         # build. A theme has far fewer templates: keep them all (as Jinja's
@@ -718,7 +739,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             return
         # Every HTML file is written before Pagefind starts: it reads only
         # those. The cards, feeds, calendars and exports are written while it
-        # runs (search.Indexing), on the core it leaves free.
+        # runs (search.Indexing, or search_parts.PartedIndexing), on the core it leaves free.
         redirects: RedirectPlan | None = getattr(self, "redirects", None)
         if redirects is not None:
             write_outputs(site, render_pages(redirects, config.theme.get_env(), config.site_url or "", config.site_name))
@@ -727,7 +748,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 self.validator.declaration, *self.editor, config.site_name, config.theme.get("favicon") or ""
             ))
         try:
-            indexing = Indexing(site)
+            indexing = make_indexing(site, self.config.recherche.parties, self._search_cache())
         except SearchIndexError as error:
             raise PluginError(f"index de recherche : {error}") from None
         try:

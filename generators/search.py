@@ -298,8 +298,11 @@ def pagefind_executable() -> Path:
 ROOT_SELECTOR = "article.md-content__inner"
 
 
-def pagefind_command(site_dir: Path, root_selector: str | None = ROOT_SELECTOR) -> list[str]:
-    command = [str(pagefind_executable()), "--site", str(site_dir), "--output-subdir", BUNDLE_DIR, "--quiet"]
+def pagefind_command(site_dir: Path, root_selector: str | None = ROOT_SELECTOR, output_path: Path | None = None) -> list[str]:
+    """Pagefind's command line for ``site_dir``: the bundle goes to its
+    ``pagefind/``, or to ``output_path`` (search_parts.py)."""
+    output = ["--output-path", str(output_path)] if output_path is not None else ["--output-subdir", BUNDLE_DIR]
+    command = [str(pagefind_executable()), "--site", str(site_dir), *output, "--quiet"]
     if root_selector:
         command += ["--root-selector", root_selector]
     for selector in EXCLUDED_SELECTORS:

@@ -141,7 +141,7 @@ def test_the_build_cache_is_kept_by_publishing_and_read_by_checks():
         assert len(found) == 1, name
         index, step = found[0]
         assert step["uses"].split("@")[0] == action, name
-        assert step["with"]["path"].split() == [".cache/pages", ".cache/images", ".cache/validation", ".cache/validation-items"], name
+        assert step["with"]["path"].split() == [".cache/pages", ".cache/images", ".cache/validation", ".cache/validation-items", ".cache/search"], name
         assert step["with"]["key"].startswith(step["with"]["restore-keys"]), name  # the newest run's cache is restored
         for command in ("make validate-github", "make build"):
             using = next(i for i, (_, s) in enumerate(steps(load(name))) if s.get("run", "").strip() == command)

@@ -19,6 +19,27 @@
   // (resume...) are for scripts, and capitalised ones are shown as tags.
   const UI_KEYS = new Set(["title", "image", "image_alt", "url"]);
 
+  // recherche: {parties: N} in mkdocs.yml (generators/search_parts.py): the
+  // index is in parts, which pagefind/portail-parties.json lists; the page
+  // carries data-search-parts. Pagefind's mergeIndex adds a part for good,
+  // so they are merged once per page load, on the module the UI shares.
+  const PARTS_MANIFEST = "portail-parties.json";
+
+  /** Pagefind's module from bundle (a URL), with its options set and the other parts merged. */
+  async function loadPagefind(bundle, options, parted) {
+    const pagefind = await import(new URL("pagefind.js", bundle).href);
+    await pagefind.options(options);
+    if (parted) {
+      const response = await fetch(new URL(PARTS_MANIFEST, bundle));
+      if (!response.ok) throw new Error(`${PARTS_MANIFEST}: ${response.status}`);
+      const { parties } = await response.json();
+      // A part waits for the first part's WebAssembly: start that one.
+      await pagefind.init();
+      await Promise.all(parties.map((part) => pagefind.mergeIndex(new URL(part, bundle).pathname, { baseUrl: options.baseUrl })));
+    }
+    return pagefind;
+  }
+
   /** The search in an address: {q: "...", filters: {Nom: ["valeur", ...]}}. */
   function readState(search) {
     const params = new URLSearchParams(search);
@@ -103,11 +124,10 @@
     // on a busy machine the two race and the panel misses some filters.
     // Loading the filters first (the UI then reuses the same module and its
     // loaded files) avoids that.
-    const ready = import(new URL("pagefind/pagefind.js", siteRoot).href)
-      .then(async (pagefind) => {
-        await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 30 });
-        await pagefind.filters();
-      })
+    // With an index in parts, the UI starts once they are merged (below).
+    const parted = "searchParts" in element.dataset;
+    const ready = loadPagefind(new URL("pagefind/", siteRoot), { baseUrl: siteRoot.pathname, excerptLength: 30 }, parted)
+      .then((pagefind) => pagefind.filters())
       .catch(() => undefined);
 
     const makeUI = (sort) => new window.PagefindUI({
@@ -130,21 +150,25 @@
         return term;
       },
     });
-    let ui = makeUI(initial.sort);
+    let ui = null;
+    const begin = () => {
+      if (ui) return;
+      ui = makeUI(initial.sort);
+      ui.sort = initial.sort;
+    };
 
     const input = () => mount.querySelector(".pagefind-ui__search-input");
 
     // Pagefind's UI takes its sort order when it starts: a new order starts a new UI.
     const sorter = element.querySelector("#portail-search-sort");
     const resort = (sort) => {
-      if (ui.sort === sort) return false;
-      ui.destroy();
+      if (ui && ui.sort === sort) return false;
+      if (ui) ui.destroy();
       mount.replaceChildren();
       ui = makeUI(sort);
       ui.sort = sort;
       return true;
     };
-    ui.sort = initial.sort;
     if (sorter) {
       sorter.value = initial.sort;
       sorter.closest("[hidden]")?.removeAttribute("hidden");
@@ -202,6 +226,8 @@
       }).observe(mount, { childList: true, subtree: true, characterData: true });
     }
 
+    if (parted) ready.then(begin);
+    else begin();
     if (initial.q || Object.keys(initial.filters).length) ready.then(() => apply(initial));
   }
 
@@ -258,10 +284,7 @@
 
     let pagefind = null;
     const load = () =>
-      (pagefind ||= import(new URL("pagefind/pagefind.js", siteRoot).href).then(async (module) => {
-        await module.options({ baseUrl: siteRoot.pathname, excerptLength: 20 });
-        return module;
-      }));
+      (pagefind ||= loadPagefind(new URL("pagefind/", siteRoot), { baseUrl: siteRoot.pathname, excerptLength: 20 }, "searchParts" in form.dataset));
     const show = (narrowed) => page.forEach((node) => { node.hidden = narrowed; });
 
     const chosen = () => {

@@ -1,0 +1,243 @@
+"""The search index in parts, for large sites (``recherche: {parties: N}``).
+
+Pagefind keeps every page it indexes in memory until it writes its index:
+about 0.2 MB per sheet page, some 2.6 GiB for the 14,000 pages of a
+10,000-sheet site (benchmarks/search_parts.py). With N parts indexed one
+after the other, the peak is one part's, and the reader's browser merges the
+parts (Pagefind's ``mergeIndex``; assets/portail/search.js).
+
+- A page belongs to the part given by a hash of its path, so adding or
+  removing a page changes one part only.
+- Each part's bundle is kept in ``.cache/search/`` under a digest of its
+  pages (path and bytes), of Pagefind's version and of its options: a
+  rebuild after one edit indexes one part again and links the others.
+- The first non-empty part is the site's ``pagefind/`` (Pagefind's scripts
+  and UI come from it); part K is ``pagefind/partie-K/``, and
+  ``pagefind/portail-parties.json`` lists them for search.js.
+
+What it costs the reader (measured by benchmarks/search_parts.py, in the
+README): a first query loads every part's entry, metadata and filters, so it
+is slower and heavier; and results sorted by date come back only roughly in
+date order, because Pagefind scores a sorted result by its rank within its
+own part before merging. With one part (the default) none of this runs:
+``search.Indexing`` indexes the site in one go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+from .search import (
+    BUNDLE_DIR,
+    EXCLUDED_SELECTORS,
+    ROOT_SELECTOR,
+    IndexReport,
+    SearchIndexError,
+    indexed_page_count,
+    pagefind_command,
+    stabilise_bundle,
+)
+
+log = logging.getLogger("mkdocs.plugins.portail.search")
+
+MANIFEST = "portail-parties.json"
+PART_PREFIX = "partie-"
+MAX_PARTS = 64
+# Pages Pagefind indexes: the others are left out of every part, as Pagefind
+# leaves them out of a whole site that has some of these.
+BODY_MARK = b"data-pagefind-body"
+FORMAT = b"portail-search-parts/1"
+
+
+def part_of(path: str, parts: int) -> int:
+    """The part (1..parts) of the page at ``path`` (relative to the site, with /)."""
+    return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big") % parts + 1
+
+
+def indexed_pages(site_dir: Path) -> list[tuple[str, bytes]]:
+    """``(path, digest)`` of every page of a built site that Pagefind indexes, sorted."""
+    site_dir = Path(site_dir)
+    pages = []
+    for folder, subfolders, names in os.walk(site_dir):
+        if folder == str(site_dir):
+            subfolders[:] = [name for name in subfolders if name != BUNDLE_DIR]
+        for name in names:
+            if name.endswith(".html"):
+                path = Path(folder, name)
+                data = path.read_bytes()
+                if BODY_MARK in data:
+                    pages.append((path.relative_to(site_dir).as_posix(), hashlib.blake2b(data, digest_size=16).digest()))
+    pages.sort()
+    return pages
+
+
+def part_key(pages: list[tuple[str, bytes]], root_selector: str | None) -> str:
+    """The cache name of a part's bundle: what Pagefind reads and how."""
+    digest = hashlib.blake2b(FORMAT, digest_size=16)
+    try:
+        version = metadata.version("pagefind_bin")
+    except metadata.PackageNotFoundError:
+        version = "?"
+    digest.update(json.dumps([version, root_selector, list(EXCLUDED_SELECTORS)]).encode("utf-8"))
+    for path, page_digest in pages:
+        digest.update(path.encode("utf-8") + b"\0" + page_digest)
+    return digest.hexdigest()
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """``target`` made a copy of the folder ``source``, by hard links where it can."""
+    for folder, _, names in os.walk(source):
+        relative = Path(folder).relative_to(source)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            _link_or_copy(Path(folder, name), target / relative / name)
+
+
+class PartedIndexing:
+    """The site in ``site_dir`` indexed in ``parts`` parts, one after the other,
+    in a background thread (the build writes its feeds and exports meanwhile),
+    reusing the bundles kept in ``cache_dir``. Same interface as
+    ``search.Indexing``: ``finish()`` waits and reports, ``cancel()`` stops."""
+
+    def __init__(
+        self, site_dir: Path, parts: int, cache_dir: Path, root_selector: str | None = ROOT_SELECTOR, *, temporary: bool = False
+    ) -> None:
+        if not 1 <= parts <= MAX_PARTS:
+            raise SearchIndexError(f"le nombre de parties de l'index doit être compris entre 1 et {MAX_PARTS} (ici {parts})")
+        self.site_dir = Path(site_dir).resolve()
+        self.parts = parts
+        self.cache_dir = Path(cache_dir)
+        self.root_selector = root_selector
+        self.temporary = temporary  # cache_dir is this build's own: removed at the end
+        self.started = time.perf_counter()
+        self.indexed: list[int] = []  # the parts Pagefind indexed (the others came from the cache)
+        self._stop = threading.Event()
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._result: IndexReport | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="portail-search-parts", daemon=True)
+        self._thread.start()
+
+    def finish(self) -> IndexReport:
+        self._thread.join()
+        if isinstance(self._result, BaseException):
+            raise self._result
+        assert self._result is not None
+        return self._result
+
+    def cancel(self) -> None:
+        self._stop.set()
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self._result = self._index()
+        except BaseException as error:  # noqa: BLE001 - handed to finish()
+            self._result = error
+        finally:
+            if self.temporary:
+                shutil.rmtree(self.cache_dir, ignore_errors=True)
+
+    def _index(self) -> IndexReport:
+        groups: dict[int, list[tuple[str, bytes]]] = {}
+        for path, digest in indexed_pages(self.site_dir):
+            groups.setdefault(part_of(path, self.parts), []).append((path, digest))
+        if not groups:
+            raise SearchIndexError("aucune page à indexer (aucune ne porte data-pagefind-body)")
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        bundles: list[tuple[int, Path]] = []
+        for number in sorted(groups):
+            if self._stop.is_set():
+                raise SearchIndexError("indexation interrompue")
+            entry = self.cache_dir / part_key(groups[number], self.root_selector)
+            if not (entry / "pagefind-entry.json").is_file():
+                self._index_part(groups[number], entry)
+                self.indexed.append(number)
+            bundles.append((number, entry))
+        pages = self._place(bundles)
+        self._prune({entry.name for _, entry in bundles})
+        seconds = time.perf_counter() - self.started
+        bundle = self.site_dir / BUNDLE_DIR
+        size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
+        log.info(
+            "Recherche : %d pages indexées par Pagefind en %s s, en %d parties (%d indexée(s), les autres reprises du cache)",
+            pages, f"{seconds:.1f}".replace(".", ","), len(bundles), len(self.indexed),
+        )
+        return IndexReport(pages=pages, seconds=seconds, bytes=size)
+
+    def _index_part(self, pages: list[tuple[str, bytes]], entry: Path) -> None:
+        """Index ``pages`` alone into the cache entry ``entry``."""
+        work = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.cache_dir))
+        try:
+            tree, output = work / "site", work / "bundle"
+            for path, _ in pages:
+                (tree / path).parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(self.site_dir / path, tree / path)
+            command = pagefind_command(tree, self.root_selector, output_path=output)
+            with self._lock:
+                if self._stop.is_set():
+                    raise SearchIndexError("indexation interrompue")
+                try:
+                    self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                except OSError as error:
+                    raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None
+            text, _ = self._process.communicate()
+            if self._process.returncode != 0:
+                raise SearchIndexError(f"Pagefind a échoué (code {self._process.returncode}) : {(text or '').strip()[-2000:]}")
+            stabilise_bundle(output)
+            shutil.rmtree(entry, ignore_errors=True)
+            output.rename(entry)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _place(self, bundles: list[tuple[int, Path]]) -> int:
+        """Link the bundles into the site and write the list of the merged ones."""
+        primary = self.site_dir / BUNDLE_DIR
+        shutil.rmtree(primary, ignore_errors=True)
+        merged = []
+        pages = 0
+        for position, (number, entry) in enumerate(bundles):
+            target = primary if position == 0 else primary / f"{PART_PREFIX}{number}"
+            _link_tree(entry, target)
+            if position:
+                merged.append(f"{PART_PREFIX}{number}/")
+            pages += indexed_page_count(target)
+        (primary / MANIFEST).write_text(json.dumps({"parties": merged}, separators=(",", ":")), encoding="utf-8")
+        return pages
+
+    def _prune(self, kept: set[str]) -> None:
+        """Remove the cache entries this build did not use (and leftovers of interrupted runs)."""
+        for path in self.cache_dir.iterdir():
+            if path.name not in kept:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def make_indexing(site_dir: Path, parts: int, cache_dir: Path | None):
+    """The indexing for ``parts`` (``search.Indexing`` for one part)."""
+    from .search import Indexing
+
+    if parts <= 1:
+        return Indexing(site_dir)
+    if cache_dir is None:  # without the build's cache, the bundles live for this build only
+        return PartedIndexing(site_dir, parts, Path(tempfile.mkdtemp(prefix="portail-recherche-")), temporary=True)
+    return PartedIndexing(site_dir, parts, cache_dir)
