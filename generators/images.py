@@ -577,8 +577,9 @@ def run_jobs(jobs: list, workers: int | None = None) -> list[tuple[str, dict]]:
 
 class PendingCards:
     """Social cards drawn in worker processes while MkDocs renders the pages
-    (which need only their size and address): both cores stay busy. On one
-    core they are drawn when waited for.
+    (which need only their size and address), by one worker per core the
+    main process leaves free: on two cores, one worker, and both cores stay
+    busy. On one core they are drawn when waited for.
 
     The workers are spawned, not forked: a forked worker shares the build's
     memory only until it touches it, and at 10,000 sheets each one ended up
@@ -591,9 +592,11 @@ class PendingCards:
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list = []
-        workers = min(workers or os.cpu_count() or 1, len(jobs))
-        if workers >= 2:
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        # One worker per core the main process leaves free: the main process
+        # (and, in a large cold build, the second renderer) keep the others.
+        cores = workers or os.cpu_count() or 1
+        if cores >= 2 and jobs:
+            self._pool = ProcessPoolExecutor(max_workers=min(cores - 1, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
             self._futures = [self._pool.submit(_run_job, job) for job in jobs]
 
     def wait(self) -> None:
