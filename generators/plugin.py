@@ -902,8 +902,10 @@ def _move_watches(server, watcher) -> None:
 def _release(page) -> None:
     """Drop a written page's Markdown and HTML body: MkDocs keeps every Page
     object until the build ends, and no later step reads them (the feeds and
-    exports come from the content model). At 10,000 sheets, that is what
-    made each rendering process grow by some 20 KB per page."""
+    exports come from the content model). The pages rendered after it reuse
+    that memory: at 10,000 sheets, the second renderer peaked 38 MiB lower.
+    (MkDocs converts every page before rendering the first one, so most
+    bodies are still held together at the start of rendering.)"""
     page.markdown = None
     page.content = None
 
