@@ -57,6 +57,9 @@ MAX_PARTS = 64
 # leaves them out of a whole site that has some of these.
 BODY_MARK = b"data-pagefind-body"
 FORMAT = b"portail-search-parts/1"
+# The pages' identities and digests of the last indexing, in the cache folder.
+PAGES_MEMO = "pages.json"
+MEMO_FORMAT = 1
 
 
 def part_of(path: str, parts: int) -> int:
@@ -64,19 +67,43 @@ def part_of(path: str, parts: int) -> int:
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big") % parts + 1
 
 
-def indexed_pages(site_dir: Path) -> list[tuple[str, bytes]]:
-    """``(path, digest)`` of every page of a built site that Pagefind indexes, sorted."""
+def indexed_pages(site_dir: Path, known: dict | None = None) -> list[tuple[str, bytes]]:
+    """``(path, digest)`` of every page of a built site that Pagefind indexes, sorted.
+
+    ``known`` maps a page's path to ``[identity, digest]`` from an earlier
+    call (``None`` for a page without ``BODY_MARK``); it is updated in place.
+    A page whose file identity (inode, size and modification time in
+    nanoseconds) is the one recorded is not read again. In a warm build, the
+    pages taken from the render cache are hard links to the same cache files
+    as in the last build, so only the pages rendered anew are read. (Not the
+    change time: linking a file changes it.) A page rewritten in place with
+    its old size and modification time put back would be missed; the build
+    writes new files, and MkDocs writes with the current time.
+    """
     site_dir = Path(site_dir)
+    known = {} if known is None else known
+    seen: set[str] = set()
     pages = []
     for folder, subfolders, names in os.walk(site_dir):
         if folder == str(site_dir):
             subfolders[:] = [name for name in subfolders if name != BUNDLE_DIR]
         for name in names:
-            if name.endswith(".html"):
-                path = Path(folder, name)
-                data = path.read_bytes()
-                if BODY_MARK in data:
-                    pages.append((path.relative_to(site_dir).as_posix(), hashlib.blake2b(data, digest_size=16).digest()))
+            if not name.endswith(".html"):
+                continue
+            path = os.path.join(folder, name)
+            relative = Path(path).relative_to(site_dir).as_posix()
+            seen.add(relative)
+            stat = os.stat(path)
+            identity = [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+            entry = known.get(relative)
+            if entry is None or entry[0] != identity:
+                data = Path(path).read_bytes()
+                digest = hashlib.blake2b(data, digest_size=16).hexdigest() if BODY_MARK in data else None
+                entry = known[relative] = [identity, digest]
+            if entry[1] is not None:
+                pages.append((relative, bytes.fromhex(entry[1])))
+    for gone in set(known) - seen:
+        del known[gone]
     pages.sort()
     return pages
 
@@ -159,12 +186,13 @@ class PartedIndexing:
                 shutil.rmtree(self.cache_dir, ignore_errors=True)
 
     def _index(self) -> IndexReport:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        known = self._load_pages()
         groups: dict[int, list[tuple[str, bytes]]] = {}
-        for path, digest in indexed_pages(self.site_dir):
+        for path, digest in indexed_pages(self.site_dir, known):
             groups.setdefault(part_of(path, self.parts), []).append((path, digest))
         if not groups:
             raise SearchIndexError("aucune page à indexer (aucune ne porte data-pagefind-body)")
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
         bundles: list[tuple[int, Path]] = []
         for number in sorted(groups):
             if self._stop.is_set():
@@ -175,7 +203,8 @@ class PartedIndexing:
                 self.indexed.append(number)
             bundles.append((number, entry))
         pages = self._place(bundles)
-        self._prune({entry.name for _, entry in bundles})
+        self._prune({entry.name for _, entry in bundles} | {PAGES_MEMO})
+        self._save_pages(known)
         seconds = time.perf_counter() - self.started
         bundle = self.site_dir / BUNDLE_DIR
         size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
@@ -184,6 +213,22 @@ class PartedIndexing:
             pages, f"{seconds:.1f}".replace(".", ","), len(bundles), len(self.indexed),
         )
         return IndexReport(pages=pages, seconds=seconds, bytes=size)
+
+    def _load_pages(self) -> dict:
+        """The pages' identities and digests from the last indexing (indexed_pages)."""
+        try:
+            known = json.loads((self.cache_dir / PAGES_MEMO).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not (isinstance(known, dict) and known.get("format") == MEMO_FORMAT and isinstance(known.get("pages"), dict)):
+            return {}
+        return known["pages"]
+
+    def _save_pages(self, known: dict) -> None:
+        memo = self.cache_dir / PAGES_MEMO
+        work = memo.with_name(memo.name + ".tmp")
+        work.write_text(json.dumps({"format": MEMO_FORMAT, "pages": known}, separators=(",", ":")), encoding="utf-8")
+        work.replace(memo)
 
     def _index_part(self, pages: list[tuple[str, bytes]], entry: Path) -> None:
         """Index ``pages`` alone into the cache entry ``entry``."""

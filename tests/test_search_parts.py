@@ -220,3 +220,34 @@ def test_a_listing_searches_every_part(chromium, site_origin, parted_origin):
     assert found[0][:2] == found[1][:2]
     assert re.match(r"\d+ résultats? pour", found[0][0])
     assert (found[0][2], found[1][2]) == (False, True)  # only the parted site loads parts
+
+
+def test_a_rebuild_reads_only_the_pages_whose_files_changed(tmp_path, monkeypatch):
+    """The second indexing takes the unchanged files' digests from its memo:
+    the same pages linked into a new site folder are not read again; a page
+    rewritten (same size, new file) is."""
+    import os
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    paths = write_site(site, 12)
+    PartedIndexing(site, 2, cache).finish()
+    # A new site folder whose pages are hard links to the last one's (as
+    # cached pages are), but one page written anew with the same length.
+    again = tmp_path / "again"
+    for path in site.rglob("*.html"):
+        if BUNDLE_DIR in path.relative_to(site).parts:
+            continue
+        target = again / path.relative_to(site)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, target)
+    changed = again / paths[3]
+    text = changed.read_text(encoding="utf-8")
+    changed.unlink()
+    changed.write_text(text.replace("quartier", "quartieR"), encoding="utf-8")
+    read: list[str] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name if self.suffix != ".html" else self.relative_to(again).as_posix()) or real(self))
+    second = PartedIndexing(again, 2, cache)
+    second.finish()
+    assert [name for name in read if name.endswith(".html")] == [paths[3]]
+    assert second.indexed == [part_of(paths[3], 2)]
