@@ -38,13 +38,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.search import CHROMIUM, CHROMIUM_ARGS, FIRST_QUERIES, RESULTS, Traffic, corpus_site, kilobytes, print_table, serve  # noqa: E402
 from generators.search import BUNDLE_DIR, pagefind_command  # noqa: E402
+from generators.search_parts import part_of  # noqa: E402
 
 PARTS_DIR = "pagefind-parties"
 
@@ -61,9 +61,7 @@ MERGED_SEARCH = """async ([query, primary, parts, results]) => {
 
 def run_pagefind(site: Path, output: Path) -> tuple[int, float, float]:
     """Pagefind over ``site`` into ``output``: (peak resident bytes, wall s, CPU s)."""
-    command = pagefind_command(site)
-    command[command.index("--output-subdir")] = "--output-path"
-    command[command.index("--output-path") + 1] = str(output)
+    command = pagefind_command(site, output_path=output)
     started = time.perf_counter()
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -82,11 +80,11 @@ def html_pages(site: Path) -> list[Path]:
 
 
 def split(site: Path, pages: list[Path], parts: int, into: Path) -> list[Path]:
-    """Hard-link each page into one of ``parts`` folders, by a hash of its path."""
+    """Hard-link each page into one of ``parts`` folders, by a hash of its path (the build's ``part_of``)."""
     folders = [into / str(number) for number in range(parts)]
     for page in pages:
         relative = page.relative_to(site)
-        target = folders[zlib.crc32(relative.as_posix().encode()) % parts] / relative
+        target = folders[part_of(relative.as_posix(), parts) - 1] / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         os.link(page, target)
     return folders

@@ -37,6 +37,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from .emit import place_cached_in_folder
 from .search import (
     BUNDLE_DIR,
     EXCLUDED_SELECTORS,
@@ -121,20 +122,12 @@ def part_key(pages: list[tuple[str, bytes]], root_selector: str | None) -> str:
     return digest.hexdigest()
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
 def _link_tree(source: Path, target: Path) -> None:
     """``target`` made a copy of the folder ``source``, by hard links where it can."""
     for folder, _, names in os.walk(source):
         relative = Path(folder).relative_to(source)
-        (target / relative).mkdir(parents=True, exist_ok=True)
         for name in names:
-            _link_or_copy(Path(folder, name), target / relative / name)
+            place_cached_in_folder(Path(folder, name), target / relative / name)
 
 
 class PartedIndexing:
@@ -236,8 +229,7 @@ class PartedIndexing:
         try:
             tree, output = work / "site", work / "bundle"
             for path, _ in pages:
-                (tree / path).parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(self.site_dir / path, tree / path)
+                place_cached_in_folder(self.site_dir / path, tree / path)
             command = pagefind_command(tree, self.root_selector, output_path=output)
             with self._lock:
                 if self._stop.is_set():
