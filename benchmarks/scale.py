@@ -32,11 +32,12 @@ peak memory under 1 GiB. Prints its figures; asserts nothing.
 
     .venv/bin/python benchmarks/scale.py                 # 1,000 and 10,000 sheets
     .venv/bin/python benchmarks/scale.py --fiches 500 2000
-    .venv/bin/python benchmarks/scale.py --parties 8     # the index in 8 parts
+    .venv/bin/python benchmarks/scale.py --parties 1     # the index in one part
 
-``--parties N`` builds the corpora with ``recherche: {parties: N}`` (the
-search index in N parts, generators/search_parts.py); the baseline and Hugo
-do not change.
+By default the corpora keep the site's default, ``recherche: {parties:
+auto}`` (one part per 2,000 pages: one at 1,000 sheets, 8 at 10,000;
+generators/search_parts.py). ``--parties N`` builds them with ``parties:
+N``. The baseline and Hugo keep one index.
 
 Generated corpora are kept in ``.cache/bench/`` between runs (``corpus.py``).
 """
@@ -321,7 +322,7 @@ def checkout(root: Path) -> None:
         os.utime(folder, (when, when))
 
 
-def set_search_parts(root: Path, parts: int) -> None:
+def set_search_parts(root: Path, parts: int | str) -> None:
     """The corpus's mkdocs.yml with ``recherche: {parties: parts}`` (cached_corpus() copies it anew each time)."""
     config = root / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
@@ -331,10 +332,10 @@ def set_search_parts(root: Path, parts: int) -> None:
     config.write_text(text.replace(anchor, f"{anchor}      recherche:\n        parties: {parts}\n", 1), encoding="utf-8")
 
 
-def measure(sheets: int, work: Path, parts: int = 1) -> Row:
+def measure(sheets: int, work: Path, parts: int | str = "auto") -> Row:
     started = time.perf_counter()
     root = cached_corpus(sheets)
-    if parts > 1:
+    if parts != "auto":
         set_search_parts(root, parts)
     print(f"[{sheets} fiches] corpus prêt en {time.perf_counter() - started:.1f} s ({root})", flush=True)
 
@@ -484,11 +485,11 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description="Mesure la montée en charge de la construction face à mkdocs-material nu et Hugo.")
     parser.add_argument("--fiches", type=int, nargs="+", default=[1000, 10000], help="tailles de corpus (en fiches)")
-    parser.add_argument("--parties", type=int, default=1, help="index de recherche en N parties (recherche.parties)")
+    parser.add_argument("--parties", type=lambda v: v if v == "auto" else int(v), default="auto",
+                        help="index de recherche en N parties (recherche.parties ; défaut : auto)")
     args = parser.parse_args()
     rows = []
-    if args.parties > 1:
-        print(f"Index de recherche en {args.parties} parties (recherche.parties) ; la référence et Hugo n'en ont qu'un.", flush=True)
+    print(f"Index de recherche : parties {args.parties} (recherche.parties) ; la référence et Hugo n'en ont qu'un.", flush=True)
     with tempfile.TemporaryDirectory(prefix="portail-scale-") as tmp:
         for sheets in sorted(args.fiches):
             rows.append(measure(sheets, Path(tmp), args.parties))

@@ -40,7 +40,7 @@ from .markdown_images import BodyImagesExtension
 from .preview import PREVIEW_LIMIT, BackgroundBuild, ContentWatcher, compare, snapshot, watcher_for
 from .emit import place_cached_in_folder, write_outputs
 from .search import SearchIndexError
-from .search_parts import MAX_PARTS, make_indexing
+from .search_parts import AUTO, MAX_PARTS, make_indexing, resolve_parts
 from .second_renderer import SecondRenderer, can_fork, split_share
 from .site import PageSpec, SitePlanner, build_outputs, plan_pages
 from .redirects import RedirectPlan, check_redirects, render_pages
@@ -95,10 +95,10 @@ class EditorConfig(Config):
 class SearchConfig(Config):
     """``recherche``: how the search index is built."""
 
-    parties = c.Type(int, default=1)
+    parties = c.Type((int, str), default=AUTO)
     """Index the site in this many parts that the browser merges (generators/search_parts.py): less
     memory while building, and a rebuild indexes again only the parts whose pages changed; but a first
-    query is slower and heavier, and the date order is approximate. 1 (the default): one index."""
+    query is slower and heavier. ``auto`` (the default): one part per 2,000 pages; 1: one index."""
 
 
 class PortailConfig(Config):
@@ -163,6 +163,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._share_hits: set[str] = set()  # the child's pages found in the cache by the parent
         self._linked = _Linked()  # pages linked from the cache by on_post_page
         self._frozen = False  # the build's objects out of the collector's sight (_freeze)
+        self.search_parts = 1  # the search index's parts for this build (on_nav)
 
     def on_startup(self, *, command, dirty):
         """Quick rebuilds only for ``mkdocs serve --dirty``: MkDocs then skips
@@ -192,8 +193,10 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self.validator = self._validator[1]
         self.editor = _editor(self.config.editeur, declaration, config)
         parts = self.config.recherche.parties
-        if not 1 <= parts <= MAX_PARTS:
-            raise PluginError(f"portail.recherche.parties : un nombre entre 1 et {MAX_PARTS} est attendu (ici {parts})")
+        if parts != AUTO and not (isinstance(parts, int) and not isinstance(parts, bool) and 1 <= parts <= MAX_PARTS):
+            raise PluginError(
+                f"portail.recherche.parties : « {AUTO} » ou un nombre entre 1 et {MAX_PARTS} est attendu (ici {parts!r})"
+            )
         try:
             self.tiles = tiles_from_config(self.config.carte.get("tuiles"))
         except TilesError as error:
@@ -488,9 +491,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         ))
 
     def on_nav(self, nav, config, files):
-        """Priority 0. The navigation is on every page: it is part of every key."""
+        """Priority 0. The navigation is on every page: it is part of every key;
+        so is the number of the search index's parts (the search forms say it)."""
+        self.search_parts = resolve_parts(self.config.recherche.parties, len(files.documentation_pages()))
         if self.render is not None:
-            self.render_key = self.fingerprints.digest((self.render_base, _nav_outline(nav.items, self.pages)))
+            self.render_key = self.fingerprints.digest((self.render_base, _nav_outline(nav.items, self.pages), self.search_parts))
             self._start_second(nav, config, files)
         return nav
 
@@ -683,7 +688,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         ])
         env.globals["portail_memo"] = _Memo()
         # More than one: search.js merges the parts listed by search_parts.MANIFEST.
-        env.globals["portail_search_parts"] = self.config.recherche.parties
+        env.globals["portail_search_parts"] = self.search_parts
         # Jinja's default template cache is an LRU whose every hit reorders a
         # 400-slot deque: with a dozen includes per page, that is 2 % of a
         # build. A theme has far fewer templates: keep them all (as Jinja's
@@ -748,7 +753,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 self.validator.declaration, *self.editor, config.site_name, config.theme.get("favicon") or ""
             ))
         try:
-            indexing = make_indexing(site, self.config.recherche.parties, self._search_cache())
+            indexing = make_indexing(site, self.search_parts, self._search_cache())
         except SearchIndexError as error:
             raise PluginError(f"index de recherche : {error}") from None
         try:

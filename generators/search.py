@@ -416,6 +416,46 @@ def stabilise_bundle(bundle: Path) -> bool:
     return True
 
 
+def bundle_sorts(bundle: Path) -> tuple[dict[str, list[int]], int] | None:
+    """The sort lists of a one-language bundle (page numbers in Pagefind's
+    order, per sort key) and its page count; None if not one this code reads."""
+    try:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    languages = entry.get("languages", {})
+    if len(languages) != 1:
+        return None
+    meta = _read_packed(bundle / f"pagefind.{next(iter(languages.values()))['hash']}.pf_meta")
+    if not (isinstance(meta, list) and len(meta) >= 5 and isinstance(meta[1], list) and isinstance(meta[4], list)):
+        return None
+    sorts = {}
+    for pair in meta[4]:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], list)):
+            return None
+        sorts[pair[0]] = pair[1]
+    return sorts, len(meta[1])
+
+
+def replace_sorts(bundle: Path, sorts: dict[str, list[int]]) -> None:
+    """Give a bundle read by ``bundle_sorts`` these sort lists. Its metadata
+    file and entry are written as new files (a bundle linked from a cache
+    keeps its own)."""
+    entry_path = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_path.read_text(encoding="utf-8"))
+    (language, details), = entry["languages"].items()
+    meta_path = bundle / f"pagefind.{details['hash']}.pf_meta"
+    meta = _read_packed(meta_path)
+    assert isinstance(meta, list)
+    meta[4] = [[key, sorts.get(key, pages)] for key, pages in meta[4]]
+    data = _cbor_encode(meta)
+    details["hash"] = _short_hash(language, data, 10, set())
+    meta_path.unlink()
+    (bundle / f"pagefind.{details['hash']}.pf_meta").write_bytes(gzip.compress(_SIGNATURE + data, compresslevel=9, mtime=0))
+    entry_path.unlink()
+    entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
 def _read_packed(path: Path) -> object:
     """A Pagefind CBOR file, or None if it is not one this code reads back exactly."""
     try:

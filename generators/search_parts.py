@@ -15,20 +15,33 @@ parts (Pagefind's ``mergeIndex``; assets/portail/search.js).
   and UI come from it); part K is ``pagefind/partie-K/``, and
   ``pagefind/portail-parties.json`` lists them for search.js.
 
+- ``parties: auto`` (the default) takes one part per ``PAGES_PER_PART``
+  pages of the site (``resolve_parts``): one index up to that size.
+
+Sorted results (``?tri=date``): Pagefind scores a result sorted by a key
+with its rank in its own index's sorted pages, and the browser orders the
+merged parts' results by score, so ranks from different parts would
+interleave only roughly. ``global_sorts`` rewrites each part's sorted list
+(in its metadata file) to the length of the whole site: a page sits at its
+rank among all the parts' pages, and the other ranks hold a page number
+that does not exist (never a result). Merged results then come in the order
+one index gives.
+
 What it costs the reader (measured by benchmarks/search_parts.py, in the
-README): a first query loads every part's entry, metadata and filters, so it
-is slower and heavier; and results sorted by date come back only roughly in
-date order, because Pagefind scores a sorted result by its rank within its
-own part before merging. With one part (the default) none of this runs:
+README): a first query loads every part's entry, metadata and filters, so
+it is slower and heavier. With one part none of this runs:
 ``search.Indexing`` indexes the site in one go.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
+import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -40,6 +53,8 @@ from pathlib import Path
 from .emit import place_cached_in_folder
 from .search import (
     BUNDLE_DIR,
+    bundle_sorts,
+    replace_sorts,
     EXCLUDED_SELECTORS,
     ROOT_SELECTOR,
     IndexReport,
@@ -58,9 +73,93 @@ MAX_PARTS = 64
 # leaves them out of a whole site that has some of these.
 BODY_MARK = b"data-pagefind-body"
 FORMAT = b"portail-search-parts/1"
-# The pages' identities and digests of the last indexing, in the cache folder.
+# The pages' identities, digests and sort values of the last indexing, in the cache folder.
 PAGES_MEMO = "pages.json"
-MEMO_FORMAT = 1
+MEMO_FORMAT = 2
+# recherche: {parties: auto}: one part per this many pages. At 10,000 sheets
+# (14,700 pages: 8 parts) Pagefind then holds about 320 MiB at a time
+# instead of 2.5 GiB, and a one-edit rebuild indexes 1,800 pages again.
+AUTO = "auto"
+PAGES_PER_PART = 2000
+# Pagefind's sort keys: data-pagefind-sort="key[attribute]" (the value is
+# that attribute's, on the same element) or "key:value", comma-separated.
+# "key" alone (the element's text) is not read here: such a key gets no
+# table, and its order across parts is Pagefind's merge of local ranks.
+SORT_TAG = re.compile(rb"<[^<>]*\bdata-pagefind-sort=\"([^\"]*)\"[^<>]*>")
+SORT_SPEC = re.compile(r"^\s*([^\[\]:]+?)\s*(?:\[([^\]]+)\]|:(.*))?\s*$", re.S)
+NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def resolve_parts(setting: int | str, pages: int) -> int:
+    """The number of parts for ``setting`` (a number, or ``auto``) on a site of ``pages`` pages."""
+    if setting == AUTO:
+        return max(1, min(MAX_PARTS, math.ceil(pages / PAGES_PER_PART)))
+    return int(setting)
+
+
+def page_sorts(data: bytes) -> dict[str, str | None]:
+    """A page's sort keys and values, as Pagefind reads them (``None``: a value this cannot read)."""
+    sorts: dict[str, str | None] = {}
+    for tag in SORT_TAG.finditer(data):
+        text = tag.group(0).decode("utf-8", "replace")
+        for spec in html.unescape(tag.group(1).decode("utf-8", "replace")).split(","):
+            match = SORT_SPEC.match(spec)
+            if not match:
+                continue
+            key, attribute, literal = match.groups()
+            if literal is not None:
+                sorts[key] = literal.strip()
+            elif attribute is not None:
+                value = re.search(r"\s" + re.escape(attribute.strip()) + r"=\"([^\"]*)\"", text)
+                sorts[key] = html.unescape(value.group(1)) if value else None
+            else:
+                sorts[key] = None
+    return sorts
+
+
+def sort_tables(groups: list[list[dict[str, str | None]]]) -> dict[str, list[list[str]]]:
+    """Per sort key, per part, the part's values in Pagefind's order.
+
+    Pagefind sorts a key's values as numbers when all of them (in one index)
+    are numbers, else as strings. A key with a value this could not read has
+    no table."""
+    keys = sorted({key for group in groups for sorts in group for key in sorts})
+    tables = {}
+    for key in keys:
+        columns = []
+        for group in groups:
+            values = [sorts[key] for sorts in group if key in sorts]
+            if any(value is None for value in values):
+                break
+            columns.append(sorted(values, key=float) if values and all(NUMBER.match(v) for v in values) else sorted(values))
+        else:
+            tables[key] = columns
+    return tables
+
+
+def global_sorts(tables: dict[str, list[list[str]]], bundles: list[tuple[dict[str, list[int]], int]]) -> list[dict[str, list[int]]]:
+    """Per part, its sort lists with every page at its rank among all the parts' pages.
+
+    ``tables`` comes from ``sort_tables``; ``bundles`` holds each part's sort
+    lists and page count (``search.bundle_sorts``). A part's list gives page
+    numbers in its values' order, so its i-th page has the i-th value of its
+    table. The new lists are as long as all the parts' together; the ranks of
+    the other parts' pages hold the part's page count, a page number that
+    does not exist. A key whose table and list do not match is left out."""
+    ranked: list[dict[str, list[int]]] = [{} for _ in bundles]
+    for key, columns in tables.items():
+        if len(columns) != len(bundles) or any(len(column) != len(sorts.get(key, ())) for column, (sorts, _) in zip(columns, bundles)):
+            continue
+        entries = [(value, part, position) for part, column in enumerate(columns) for position, value in enumerate(column)]
+        if all(NUMBER.match(value) for value, _, _ in entries):
+            entries.sort(key=lambda entry: (float(entry[0]), entry[1], entry[2]))
+        else:
+            entries.sort()
+        for part, (sorts, pages) in enumerate(bundles):
+            ranked[part][key] = [pages] * len(entries)
+        for rank, (_, part, position) in enumerate(entries):
+            ranked[part][key][rank] = bundles[part][0][key][position]
+    return ranked
 
 
 def part_of(path: str, parts: int) -> int:
@@ -68,11 +167,13 @@ def part_of(path: str, parts: int) -> int:
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big") % parts + 1
 
 
+
 def indexed_pages(site_dir: Path, known: dict | None = None) -> list[tuple[str, bytes]]:
     """``(path, digest)`` of every page of a built site that Pagefind indexes, sorted.
 
-    ``known`` maps a page's path to ``[identity, digest]`` from an earlier
-    call (``None`` for a page without ``BODY_MARK``); it is updated in place.
+    ``known`` maps a page's path to ``[identity, digest, sorts]`` from an
+    earlier call (digest ``None`` for a page without ``BODY_MARK``; sorts from
+    ``page_sorts``); it is updated in place.
     A page whose file identity (inode, size and modification time in
     nanoseconds) is the one recorded is not read again. In a warm build, the
     pages taken from the render cache are hard links to the same cache files
@@ -99,8 +200,11 @@ def indexed_pages(site_dir: Path, known: dict | None = None) -> list[tuple[str, 
             entry = known.get(relative)
             if entry is None or entry[0] != identity:
                 data = Path(path).read_bytes()
-                digest = hashlib.blake2b(data, digest_size=16).hexdigest() if BODY_MARK in data else None
-                entry = known[relative] = [identity, digest]
+                if BODY_MARK in data:
+                    entry = [identity, hashlib.blake2b(data, digest_size=16).hexdigest(), page_sorts(data)]
+                else:
+                    entry = [identity, None, {}]
+                known[relative] = entry
             if entry[1] is not None:
                 pages.append((relative, bytes.fromhex(entry[1])))
     for gone in set(known) - seen:
@@ -195,7 +299,7 @@ class PartedIndexing:
                 self._index_part(groups[number], entry)
                 self.indexed.append(number)
             bundles.append((number, entry))
-        pages = self._place(bundles)
+        pages = self._place(bundles, sort_tables([[known[path][2] for path, _ in groups[number]] for number in sorted(groups)]))
         self._prune({entry.name for _, entry in bundles} | {PAGES_MEMO})
         self._save_pages(known)
         seconds = time.perf_counter() - self.started
@@ -247,8 +351,9 @@ class PartedIndexing:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _place(self, bundles: list[tuple[int, Path]]) -> int:
-        """Link the bundles into the site and write the list of the merged ones."""
+    def _place(self, bundles: list[tuple[int, Path]], tables: dict[str, list[list[str]]]) -> int:
+        """Link the bundles into the site, give them global sort lists
+        (``global_sorts``) and write the list of the merged ones."""
         primary = self.site_dir / BUNDLE_DIR
         shutil.rmtree(primary, ignore_errors=True)
         merged = []
@@ -259,6 +364,12 @@ class PartedIndexing:
             if position:
                 merged.append(f"{PART_PREFIX}{number}/")
             pages += indexed_page_count(target)
+        targets = [primary, *(primary / part for part in merged)]
+        found = [bundle_sorts(target) for target in targets]
+        if len(targets) > 1 and all(found):
+            for target, sorts in zip(targets, global_sorts(tables, found)):
+                if sorts:
+                    replace_sorts(target, sorts)
         (primary / MANIFEST).write_text(json.dumps({"parties": merged}, separators=(",", ":")), encoding="utf-8")
         return pages
 

@@ -16,27 +16,46 @@ from pathlib import Path
 import pytest
 
 from generators.search import BUNDLE_DIR, SearchIndexError, indexed_page_count
-from generators.search_parts import MANIFEST, PART_PREFIX, PartedIndexing, indexed_pages, make_indexing, part_of
+from generators.search_parts import (
+    MANIFEST,
+    PAGES_PER_PART,
+    PART_PREFIX,
+    PartedIndexing,
+    indexed_pages,
+    global_sorts,
+    make_indexing,
+    page_sorts,
+    part_of,
+    resolve_parts,
+    sort_tables,
+)
 
 PAGE = """<!doctype html><html lang="fr"><head><title>{title}</title></head><body>
 <nav>menu commun à toutes les pages</nav>
-<article class="md-content__inner"><div{body}><h1>{title}</h1><p>{text}</p></div></article>
+<article class="md-content__inner"><div{body}><h1>{title}</h1><p>{text}</p>{sort}</div></article>
 </body></html>"""
 
 
+def sort_date(number: int) -> str:
+    """The sort date of test page ``number``: 13 distinct dates, in no order of the numbers."""
+    return f"2024-{number * 7 % 13 % 12 + 1:02d}-{number * 5 % 13 + 1:02d}"
+
+
 def write_site(site: Path, count: int, without_body: int = 2) -> list[str]:
-    """``count`` indexed pages (and a few without data-pagefind-body); their paths."""
+    """``count`` indexed pages (and a few without data-pagefind-body); their paths.
+    Two pages in three carry a sort date (sort_date), as search_meta.html writes it."""
     paths = []
     for number in range(count):
         path = f"fiches/fiche-{number:03d}/index.html"
         (site / path).parent.mkdir(parents=True, exist_ok=True)
         text = f"Compostage partagé numéro {number}, mot{number}unique, quartier {number % 7}."
-        (site / path).write_text(PAGE.format(title=f"Fiche {number}", body=" data-pagefind-body", text=text), encoding="utf-8")
+        sort = f'<span data-pagefind-sort="date[data-value]" data-value="{sort_date(number)}"></span>' if number % 3 else ""
+        (site / path).write_text(PAGE.format(title=f"Fiche {number}", body=" data-pagefind-body", text=text, sort=sort), encoding="utf-8")
         paths.append(path)
     for number in range(without_body):
         path = f"listes/liste-{number}/index.html"
         (site / path).parent.mkdir(parents=True, exist_ok=True)
-        (site / path).write_text(PAGE.format(title=f"Liste {number}", body="", text="compostage listé"), encoding="utf-8")
+        (site / path).write_text(PAGE.format(title=f"Liste {number}", body="", text="compostage listé", sort=""), encoding="utf-8")
     return paths
 
 
@@ -64,6 +83,81 @@ def test_every_indexed_page_is_in_exactly_one_part(tmp_path):
     assert [bundle.name for bundle in found[1:]] == [f"{PART_PREFIX}{number}" for number in sorted(sizes)[1:]]
     # The pages without data-pagefind-body are in no part.
     assert not any("Liste" in p.read_bytes().decode("latin-1") for p in (site / BUNDLE_DIR).rglob("*.pf_meta"))
+
+
+def _fragment_url(bundle: Path, page_hash: str) -> str:
+    import gzip
+
+    raw = gzip.decompress((bundle / "fragment" / f"{page_hash}.pf_fragment").read_bytes())
+    return json.loads(raw[raw.index(b"{"):])["url"]
+
+
+def test_each_part_sorts_its_pages_among_all_the_parts_pages(tmp_path):
+    """Pagefind scores a sorted result by its rank in its own part's list:
+    every part's list is made as long as the site's, each page at its rank
+    among all the pages, so that merged results come in one index's order."""
+    import gzip
+
+    from generators.search import _read_packed
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    paths = write_site(site, 40)
+    PartedIndexing(site, 3, cache).finish()
+    dated = {f"/{path.removesuffix('index.html')}": sort_date(int(re.search(r"fiche-(\d+)", path).group(1))) for path in paths
+             if int(re.search(r"fiche-(\d+)", path).group(1)) % 3}
+    found = bundles(site)
+    assert len(found) == 3
+    ranks: dict[int, str] = {}
+    for bundle in found:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        (language,) = entry["languages"].values()
+        meta = _read_packed(bundle / f"pagefind.{language['hash']}.pf_meta")
+        (key, order), = meta[4]
+        assert key == "date" and len(order) == len(dated)  # the whole site's length
+        for rank, number in enumerate(order):
+            if number < len(meta[1]):  # a page of this part; else a number no page has
+                assert rank not in ranks
+                ranks[rank] = dated[_fragment_url(bundle, meta[1][number][0])]
+            else:
+                assert number == len(meta[1])
+    assert sorted(ranks) == list(range(len(dated)))  # each rank is one page's, in one part
+    assert [ranks[rank] for rank in sorted(ranks)] == sorted(dated.values())
+    # The cache keeps Pagefind's own files: the site's metadata and entry are new files.
+    for bundle in found:
+        for name in ("pagefind-entry.json",):
+            assert not any((entry / name).samefile(bundle / name) for entry in cache.iterdir() if entry.is_dir())
+    assert all(len(_read_packed(meta)[4][0][1]) < len(dated) for meta in cache.glob("*/pagefind.*.pf_meta"))
+    assert gzip  # (decompressed in _fragment_url)
+
+
+def test_sort_values_are_read_as_pagefind_reads_them():
+    assert page_sorts(b'<span data-pagefind-sort="date[data-value]" data-value="2025-03-01"></span>') == {"date": "2025-03-01"}
+    assert page_sorts(b'<p data-x="1" data-pagefind-sort="date:2024-01-02, poids[data-w]" data-w="3">') == {"date": "2024-01-02", "poids": "3"}
+    assert page_sorts(b'<h1 data-pagefind-sort="titre">Compost</h1>') == {"titre": None}  # the element's text: not read
+    assert page_sorts(b'<span data-pagefind-sort="date[data-value]" data-value="&#50;025"></span>') == {"date": "2025"}
+    assert page_sorts(b"<p>rien</p>") == {}
+    # Numbers in numeric order (Pagefind's, when all of a part's values are numbers), else text order.
+    assert sort_tables([[{"n": "10"}, {"n": "9"}, {}], [{"n": "10"}, {"n": "a"}]]) == {"n": [["9", "10"], ["10", "a"]]}
+    # A key with a value not read gets no table (its order is then Pagefind's merge of local ranks).
+    assert sort_tables([[{"date": "2024-01-01"}], [{"date": None}]]) == {}
+
+
+def test_global_sorts_place_each_page_at_its_rank_across_the_parts():
+    tables = {"date": [["2024-01", "2024-03"], ["2024-02", "2024-04", "2024-05"]], "n": [["2", "10"], ["9"]]}
+    # Part 0 has 4 pages (its dated ones are pages 3 and 1), part 1 has 3.
+    lists = [({"date": [3, 1], "n": [0, 2]}, 4), ({"date": [2, 0, 1], "n": [1]}, 3)]
+    assert global_sorts(tables, lists) == [
+        {"date": [3, 4, 1, 4, 4], "n": [0, 4, 2]},
+        {"date": [3, 2, 3, 0, 1], "n": [3, 1, 3]},  # "9" between "2" and "10": as numbers
+    ]
+    # A table that does not match a part's list leaves the key out.
+    assert global_sorts({"date": [["2024-01"], ["2024-02"]]}, lists) == [{}, {}]
+
+
+def test_auto_takes_one_part_per_two_thousand_pages():
+    assert PAGES_PER_PART == 2000
+    assert [resolve_parts("auto", pages) for pages in (0, 94, 2000, 2001, 14_683, 10**6)] == [1, 1, 1, 2, 8, 64]
+    assert resolve_parts(3, 14_683) == 3 and resolve_parts(1, 14_683) == 1
 
 
 def test_a_rebuild_indexes_again_only_the_part_whose_page_changed(tmp_path):
@@ -174,8 +268,25 @@ def parted_origin():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _search(browser, origin: str, address: str) -> tuple[str, list[str], list[str]]:
-    """The result message, the filter values offered and the console errors of a search page."""
+SORT_VALUE = re.compile(r'data-pagefind-sort="date\[data-value\]" data-value="([^"]*)"')
+
+
+def _result_dates(origin: str, page) -> list[str]:
+    """The sort dates of the results shown, in their order (read from each result's page)."""
+    from urllib.parse import urljoin
+    from urllib.request import urlopen
+
+    dates = []
+    for href in page.eval_on_selector_all(".pagefind-ui__result-link", "links => links.map(a => a.href)"):
+        with urlopen(urljoin(origin, href)) as response:
+            found = SORT_VALUE.search(response.read().decode("utf-8"))
+        dates.append(found.group(1) if found else "")
+    return dates
+
+
+def _search(browser, origin: str, address: str, resort: str | None = None) -> tuple[str, list[str], list[str], list[str]]:
+    """The result message, the filter values offered, the console errors and
+    the results' sort dates of a search page (``resort``: then sorted so with the page's menu)."""
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     errors: list[str] = []
@@ -184,10 +295,15 @@ def _search(browser, origin: str, address: str) -> tuple[str, list[str], list[st
     page.goto(origin + address)
     page.wait_for_function(WAIT_RESULTS)
     page.wait_for_timeout(300)
+    if resort is not None:
+        page.select_option("#portail-search-sort", resort)
+        page.wait_for_function(WAIT_RESULTS)
+        page.wait_for_timeout(500)
     text = page.locator(".pagefind-ui__message").inner_text()
     values = sorted(page.eval_on_selector_all(".pagefind-ui__filter-checkbox", "boxes => boxes.map(b => b.name + ':' + b.value)"))
+    dates = _result_dates(origin, page)
     context.close()
-    return text, values, errors
+    return text, values, errors, dates
 
 
 @pytest.mark.parametrize("address", ["/recherche/?q=compost", "/recherche/?q=d%C3%A9chets&filtre=Type+de+contenu:%C3%89v%C3%A9nement", "/recherche/?q=r%C3%A9emploi&tri=date"])
@@ -199,6 +315,20 @@ def test_merged_parts_answer_as_one_index(chromium, site_origin, parted_origin, 
     assert parts[0] == one[0]
     assert parts[1] == one[1]  # the same filters, merged across the parts
     assert parts[2] == [] and one[2] == []
+    if "tri=date" in address:
+        # In the order one index gives: newest first, across the parts.
+        assert len(one[3]) >= 5 and all(one[3])
+        assert parts[3] == one[3] == sorted(one[3], reverse=True)
+
+
+def test_sorting_by_date_from_the_menu_searches_every_part(chromium, site_origin, parted_origin):
+    """Choosing the order starts a new Pagefind UI (search.js), which ends the
+    old one's module: every part must still be searched, in date order."""
+    require_tools(browser=True)
+    one = _search(chromium, site_origin, "/recherche/?q=r%C3%A9emploi&tri=date")
+    parts = _search(chromium, parted_origin, "/recherche/?q=r%C3%A9emploi", resort="date")
+    assert parts[0] == one[0] and parts[2] == []
+    assert parts[3] == one[3] == sorted(one[3], reverse=True)
 
 
 def test_a_listing_searches_every_part(chromium, site_origin, parted_origin):
@@ -220,6 +350,29 @@ def test_a_listing_searches_every_part(chromium, site_origin, parted_origin):
     assert found[0][:2] == found[1][:2]
     assert re.match(r"\d+ résultats? pour", found[0][0])
     assert (found[0][2], found[1][2]) == (False, True)  # only the parted site loads parts
+
+
+@pytest.mark.parametrize("value", ["huit", "0", "65", "true"])
+def test_a_bad_part_count_in_mkdocs_yml_stops_the_build_in_french(tmp_path, caplog, value):
+    from generators.build import BuildFailed, build_site
+    from generators.project import find_project
+
+    root = copy_sources(tmp_path / "depot")
+    config = root / "mkdocs.yml"
+    anchor = "      declaration: config/types.yml\n"
+    config.write_text(config.read_text(encoding="utf-8").replace(anchor, f"{anchor}      recherche:\n        parties: {value}\n", 1), encoding="utf-8")
+    target = tmp_path / "publie"
+    with pytest.raises(BuildFailed):
+        build_site(find_project(config=config), today=TODAY, site_dir=target)
+    assert "portail.recherche.parties : « auto » ou un nombre entre 1 et 64 est attendu" in caplog.text
+    assert not target.exists()
+
+
+def test_the_demo_site_is_small_enough_for_one_index(built_site):
+    """``parties: auto`` (the default): one index below 2,000 pages."""
+    assert (built_site / BUNDLE_DIR / "pagefind-entry.json").is_file()
+    assert not (built_site / BUNDLE_DIR / MANIFEST).exists()
+    assert "data-search-parts" not in (built_site / "recherche" / "index.html").read_text(encoding="utf-8")
 
 
 def test_a_rebuild_reads_only_the_pages_whose_files_changed(tmp_path, monkeypatch):

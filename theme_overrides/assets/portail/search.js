@@ -126,9 +126,11 @@
     // loaded files) avoids that.
     // With an index in parts, the UI starts once they are merged (below).
     const parted = "searchParts" in element.dataset;
-    const ready = loadPagefind(new URL("pagefind/", siteRoot), { baseUrl: siteRoot.pathname, excerptLength: 30 }, parted)
+    const bundle = new URL("pagefind/", siteRoot);
+    const prepare = () => loadPagefind(bundle, { baseUrl: siteRoot.pathname, excerptLength: 30 }, parted)
       .then((pagefind) => pagefind.filters())
       .catch(() => undefined);
+    let ready = prepare();
 
     const makeUI = (sort) => new window.PagefindUI({
       element: mount,
@@ -163,7 +165,14 @@
     const sorter = element.querySelector("#portail-search-sort");
     const resort = (sort) => {
       if (ui && ui.sort === sort) return false;
-      if (ui) ui.destroy();
+      if (ui) {
+        ui.destroy(); // which also ends the module's Pagefind, and the parts merged into it
+        if (parted) {
+          ready = import(new URL("pagefind.js", bundle).href)
+            .then((pagefind) => pagefind.destroy())
+            .then(prepare);
+        }
+      }
       mount.replaceChildren();
       ui = makeUI(sort);
       ui.sort = sort;
