@@ -1,4 +1,4 @@
-"""The search index in parts, for large sites (``recherche: {parties: N}``).
+"""The search index in parts, for large sites (``recherche: {parties: N|auto}``).
 
 Pagefind keeps every page it indexes in memory until it writes its index:
 about 0.2 MB per sheet page, some 2.6 GiB for the 14,000 pages of a
@@ -14,7 +14,6 @@ parts (Pagefind's ``mergeIndex``; assets/portail/search.js).
 - The first non-empty part is the site's ``pagefind/`` (Pagefind's scripts
   and UI come from it); part K is ``pagefind/partie-K/``, and
   ``pagefind/portail-parties.json`` lists them for search.js.
-
 - ``parties: auto`` (the default) takes one part per ``PAGES_PER_PART``
   pages of the site (``resolve_parts``): one index up to that size.
 
