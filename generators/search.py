@@ -410,7 +410,7 @@ def stabilise_bundle(bundle: Path) -> bool:
     for path in obsolete:
         path.unlink(missing_ok=True)
     for path, data in planned:
-        path.write_bytes(gzip.compress(_SIGNATURE + data, compresslevel=9, mtime=0))
+        _write_packed(path, data)
     entry["languages"] = {language: languages[language] for language in sorted(languages)}
     entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return True
@@ -451,7 +451,7 @@ def replace_sorts(bundle: Path, sorts: dict[str, list[int]]) -> None:
     data = _cbor_encode(meta)
     details["hash"] = _short_hash(language, data, 10, set())
     meta_path.unlink()
-    (bundle / f"pagefind.{details['hash']}.pf_meta").write_bytes(gzip.compress(_SIGNATURE + data, compresslevel=9, mtime=0))
+    _write_packed(bundle / f"pagefind.{details['hash']}.pf_meta", data)
     entry_path.unlink()
     entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
@@ -472,6 +472,11 @@ def _read_packed(path: Path) -> object:
     if end != len(data) or _cbor_encode(value) != data:
         return None
     return value
+
+
+def _write_packed(path: Path, data: bytes) -> None:
+    """Write CBOR ``data`` as Pagefind packs it (behind its signature, gzip'd)."""
+    path.write_bytes(gzip.compress(_SIGNATURE + data, compresslevel=9, mtime=0))
 
 
 def _short_hash(language: str, data: bytes, length: int, taken: set[str]) -> str:

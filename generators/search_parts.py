@@ -52,14 +52,14 @@ from pathlib import Path
 from .emit import place_cached_in_folder
 from .search import (
     BUNDLE_DIR,
-    bundle_sorts,
-    replace_sorts,
     EXCLUDED_SELECTORS,
     ROOT_SELECTOR,
     IndexReport,
     SearchIndexError,
+    bundle_sorts,
     indexed_page_count,
     pagefind_command,
+    replace_sorts,
     stabilise_bundle,
 )
 
@@ -164,7 +164,6 @@ def global_sorts(tables: dict[str, list[list[str]]], bundles: list[tuple[dict[st
 def part_of(path: str, parts: int) -> int:
     """The part (1..parts) of the page at ``path`` (relative to the site, with /)."""
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big") % parts + 1
-
 
 
 def indexed_pages(site_dir: Path, known: dict | None = None) -> list[tuple[str, bytes]]:
