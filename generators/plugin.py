@@ -836,8 +836,18 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             miss = self._misses.pop(src_uri, None)
             if miss is not None and self.render is not None and not miss[2].get("broken") and src_uri not in self._warned:
                 key, calls, _ = miss
-                self.render.store(src_uri, Entry(key=key, calls=calls, html=output))
+                stored = self.render.store(src_uri, Entry(key=key, calls=calls, html=output))
                 self._stored.append(src_uri)
+                # The site gets the entry just stored, by a link, as a hit
+                # would: one write instead of two, and the next build finds
+                # the same file there (search_parts.indexed_pages reads only
+                # the pages that are not).
+                if stored and not self._in_second and self._post_page_is_last(config):
+                    if self.render.place(src_uri, key, page.file.abs_dest_path):
+                        self._linked.add(src_uri)
+                        if src_uri == self._join_after:
+                            self._join_second()
+                        return ""
         if self._in_second:
             return ""  # the parent writes it
         # A build over a kept folder (the preview server, ``--dirty``) may

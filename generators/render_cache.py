@@ -408,14 +408,16 @@ class RenderCache:
             return None
         return (key, calls, size) if source == src_uri else None
 
-    def store(self, src_uri: str, entry: Entry) -> None:
+    def store(self, src_uri: str, entry: Entry) -> bool:
+        """Keep ``entry``; True when it was written, and ``place`` can then put
+        its HTML into the site without reading its head again."""
         path = self._path(src_uri)
         try:
             # The bytes MkDocs writes for this text (mkdocs.commands.build._build_page).
             html = entry.html.encode("utf-8", errors="xmlcharrefreplace")
             head = FORMAT + pickle.dumps((src_uri, entry.key, entry.calls, len(html)), protocol=5)
         except Exception:  # an answer that cannot be kept: the page is rendered again next time
-            return
+            return False
         try:
             if path.parent not in self._folders:  # 256 folders, asked once each
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -426,7 +428,9 @@ class RenderCache:
             write_atomically(path, head)  # readers never see half an entry
             self.stored += 1
         except OSError:
-            pass  # a cache that cannot be written only makes the next build slower
+            return False  # a cache that cannot be written only makes the next build slower
+        self._checked[src_uri] = (entry.key, len(html))
+        return True
 
     def last_build_key(self) -> bytes | None:
         """The build-wide key of the last build that finished (``remember``)."""

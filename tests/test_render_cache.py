@@ -291,6 +291,17 @@ def test_an_unchanged_rebuild_renders_nothing_and_writes_the_same_bytes(warm_pro
     assert len(linked) == hits, (len(linked), hits)
 
 
+def test_a_first_build_links_the_pages_it_renders_to_the_entries_it_stores(warm_project, tmp_path):
+    """A page rendered and stored is put into the site as a hit is, by a link
+    to its new entry: written once, and the next build finds the same file
+    there (the search index's memo then does not read it again)."""
+    cache = warm_project / ".cache" / "pages"
+    stored = {p.stat().st_ino for p in cache.glob("*/*.html")}
+    heads = list(cache.glob("*/*.pickle"))
+    linked = [p for p in (tmp_path / "first").rglob("*.html") if p.stat().st_ino in stored]
+    assert len(linked) == len(heads) > 200
+
+
 def test_a_fresh_checkout_given_the_kept_cache_renders_and_processes_nothing(warm_project, tmp_path):
     """What CI does (.github/workflows/publish.yml keeps .cache/pages and
     .cache/images from run to run): a new checkout at the same path, every
