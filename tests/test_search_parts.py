@@ -14,13 +14,17 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from generators.search import BUNDLE_DIR, SearchIndexError, indexed_page_count
 from generators.search_parts import (
     MANIFEST,
     PAGES_PER_PART,
     PART_PREFIX,
+    SORT_TAG,
     PartedIndexing,
+    _sort_tags,
     indexed_pages,
     global_sorts,
     make_indexing,
@@ -140,6 +144,20 @@ def test_sort_values_are_read_as_pagefind_reads_them():
     assert sort_tables([[{"n": "10"}, {"n": "9"}, {}], [{"n": "10"}, {"n": "a"}]]) == {"n": [["9", "10"], ["10", "a"]]}
     # A key with a value not read gets no table (its order is then Pagefind's merge of local ranks).
     assert sort_tables([[{"date": "2024-01-01"}], [{"date": None}]]) == {}
+
+
+PIECES = [b"<", b">", b'"', b" ", b"a", b"=", b"\n", b"<div ", b'data-pagefind-sort="', b'xdata-pagefind-sort="', b"date[v]", b'v="1"']
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=16))
+@example([b"<div ", b'data-pagefind-sort="', b'"', b">", b'data-pagefind-sort="', b'"', b">"])  # an attribute's name in text
+@example([b"<div ", b'data-pagefind-sort="', b'"', b" ", b'data-pagefind-sort="', b'"', b">"])  # twice in one tag
+def test_the_quick_tag_search_finds_what_the_pattern_finds(pieces):
+    """``_sort_tags`` tries the pattern only before each attribute's name;
+    it must find the very matches of ``SORT_TAG.finditer``."""
+    data = b"".join(pieces)
+    assert [tag.span() for tag in _sort_tags(data)] == [tag.span() for tag in SORT_TAG.finditer(data)]
 
 
 def test_global_sorts_place_each_page_at_its_rank_across_the_parts():
