@@ -252,9 +252,12 @@ def test_a_cancelled_parted_indexing_leaves_no_process(tmp_path):
     site = tmp_path / "site"
     write_site(site, 20)
     indexing = PartedIndexing(site, 2, tmp_path / "cache")
+    # Both parts' trees are linked before the thread starts (_scan).
+    assert len(list((tmp_path / "cache").glob("tmp-*/site"))) == 2
     indexing.cancel()
     assert not indexing._thread.is_alive()
     assert indexing._process is None or indexing._process.poll() is not None
+    assert list((tmp_path / "cache").glob("tmp-*")) == []  # no tree left behind
 
 
 # -- in the browser: the demo site in three parts --------------------------------
