@@ -822,10 +822,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             # MkDocs then writes nothing and its "Page skipped" is dropped (_Linked).
             if not self.render.place(src_uri, checked, page.file.abs_dest_path):
                 raise _cache_changed(src_uri)
-            self._linked.add(src_uri)
-            if src_uri == self._join_after:
-                self._join_second()
-            return ""
+            return self._placed(src_uri)
         if checked is not None:
             entry = self.render.load(src_uri) if self.render is not None else None
             if entry is None or entry.key != checked:
@@ -844,10 +841,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 # the pages that are not).
                 if stored and not self._in_second and self._post_page_is_last(config):
                     if self.render.place(src_uri, key, page.file.abs_dest_path):
-                        self._linked.add(src_uri)
-                        if src_uri == self._join_after:
-                            self._join_second()
-                        return ""
+                        return self._placed(src_uri)
         if self._in_second:
             return ""  # the parent writes it
         # A build over a kept folder (the preview server, ``--dirty``) may
@@ -860,6 +854,14 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if src_uri == self._join_after:
             self._join_second()
         return output
+
+    def _placed(self, src_uri: str) -> str:
+        """on_post_page's answer for a page linked from the cache: an empty
+        text, so that MkDocs writes nothing (its "Page skipped" is dropped)."""
+        self._linked.add(src_uri)
+        if src_uri == self._join_after:
+            self._join_second()
+        return ""
 
     def _post_page_is_last(self, config) -> bool:
         """Whether no other plugin's on_post_page comes after this one (which

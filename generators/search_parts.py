@@ -303,10 +303,10 @@ class PartedIndexing:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             for number in sorted(groups):
                 entry = self.cache_dir / part_key(groups[number], self.root_selector)
-                cached = (entry / "pagefind-entry.json").is_file()
-                plan.append((number, entry, None if cached else Path(tempfile.mkdtemp(prefix="tmp-", dir=self.cache_dir))))
-                if not cached:
-                    self._tree(groups[number], plan[-1][2])
+                work = None if (entry / "pagefind-entry.json").is_file() else Path(tempfile.mkdtemp(prefix="tmp-", dir=self.cache_dir))
+                plan.append((number, entry, work))  # before linking: removed if that fails
+                if work is not None:
+                    self._tree(groups[number], work)
         except BaseException:
             _remove_trees(plan)
             if self.temporary:
