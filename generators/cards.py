@@ -29,7 +29,7 @@ from .pages import item_url
 
 CARD_SIZE = (1200, 630)
 CARD_FILE = "partage.png"  # beside the item's page: fiches/<slug>/partage.png
-CARD_VERSION = 2  # bump when the drawing changes
+CARD_VERSION = 3  # bump when the drawing or the file changes (3: cards cached before were private, 0600)
 # Cards are saved with a palette (PNG colour type 3, one byte a pixel): a
 # card has a few hundred colours, most of them the anti-aliased edges of two
 # text colours on white. Encoding 1200 × 630 RGB pixels was about 80 % of the

@@ -85,12 +85,30 @@ def place_cached(source: Path | str, target: Path | str) -> None:
         shutil.copyfile(source, target)
 
 
+def _process_umask() -> int:
+    """The umask, read once (setting it to read it is not safe beside other
+    threads: read at import, before the build starts any)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# The mode ``open()`` gives a new file. mkstemp makes its files private (0600),
+# and cache entries reach the site as hard links: a published page must be
+# as readable by a web server as a page MkDocs writes.
+_UMASK = _process_umask()
+FILE_MODE = 0o666 & ~_UMASK
+DIR_MODE = 0o777 & ~_UMASK  # what mkdir gives
+
+
 def write_atomically(path: Path, data: bytes, prefix: str = ".tmp-", suffix: str = "") -> None:
     """Write ``data`` to ``path`` (whose folder exists) through a temporary
     file beside it and a rename: readers see the old file or the new one,
-    never half of one. Caches and their entries are written this way."""
+    never half of one. Caches and their entries are written this way, with
+    the mode a plain new file would have (FILE_MODE)."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     try:
+        os.fchmod(descriptor, FILE_MODE)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
         os.replace(temporary, path)
@@ -116,7 +134,7 @@ def swap_folder(staging: Path, target: Path, *, wait: bool = False) -> None:
     if target.exists():
         old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
         target.rename(old)
-    staging.chmod(0o755)  # mkdtemp makes it private; a web server must read it
+    staging.chmod(DIR_MODE)  # mkdtemp makes it private; a web server must read it
     staging.rename(target)
     aside = sorted(target.parent.glob(f".{glob.escape(target.name)}.old-*"))
     if aside:

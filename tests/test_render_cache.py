@@ -251,7 +251,17 @@ def _differences(a: Path, b: Path) -> list[str]:
     files_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
     differing = sorted(files_a ^ files_b)
     differing += sorted(name for name in files_a & files_b if (a / name).read_bytes() != (b / name).read_bytes())
+    # And the same permissions: a page linked from a cache entry is as
+    # readable by a web server as one written anew.
+    differing += sorted(
+        f"{name} (mode {_mode(a / name):o} / {_mode(b / name):o})"
+        for name in files_a & files_b if _mode(a / name) != _mode(b / name)
+    )
     return differing
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
 
 
 def _warm_equals_cold(project: Path, tmp: Path, name: str, validated: list | None = None) -> tuple[int, int]:

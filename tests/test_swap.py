@@ -4,10 +4,11 @@ wait for it."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
-from generators.emit import swap_folder
+from generators.emit import swap_folder, write_atomically
 
 
 def _tree(root: Path, marker: str, files: int = 50) -> Path:
@@ -65,3 +66,23 @@ def test_trees_left_aside_by_an_interrupted_deletion_go_with_the_next_swap(tmp_p
     assert not left.exists()
     assert (other / "page-0" / "index.html").read_text(encoding="utf-8") == "autre site 0"
     assert (target / "page-0" / "index.html").read_text(encoding="utf-8") == "nouveau 0"
+
+
+def test_files_written_atomically_get_the_mode_of_a_plain_new_file(tmp_path):
+    """Cache entries reach the site as hard links: they must not keep
+    mkstemp's private mode (0600), which a web server could not read."""
+    write_atomically(tmp_path / "entry.html", b"<p>page</p>")
+    (tmp_path / "plain.html").write_bytes(b"<p>page</p>")
+    assert (tmp_path / "entry.html").read_bytes() == b"<p>page</p>"
+    assert _mode(tmp_path / "entry.html") == _mode(tmp_path / "plain.html")
+
+
+def test_the_swapped_tree_gets_the_mode_of_a_plain_new_folder(tmp_path):
+    (tmp_path / "plain").mkdir()
+    staging = Path(tempfile.mkdtemp(dir=tmp_path))  # private, as the build's staging folder
+    swap_folder(staging, tmp_path / "site")
+    assert _mode(tmp_path / "site") == _mode(tmp_path / "plain")
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
