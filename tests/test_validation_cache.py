@@ -213,3 +213,52 @@ def test_the_build_validates_an_edited_file_again_and_keeps_its_new_item(project
     content = _load(project, cache)
     assert checked == ["une.md"] and content.files_cached == 2
     assert "Unique" in [i.title for i in content.items] and "Une" not in [i.title for i in content.items]
+
+
+def test_validation_split_over_workers_gives_the_serial_outcome(tmp_path, monkeypatch):
+    """Large trees are checked by forked workers, in tasks of
+    ``CHUNK_FILES`` files: the items, summaries and problems, in file order,
+    are those of one process checking every file."""
+    import generators.content as content
+    from generators.declaration import load_declaration
+    from sitebuild import copy_sources
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the files are always checked in one process")
+    root = copy_sources(tmp_path / "depot")
+    sheets = sorted((root / "fiches").glob("*.md"))
+    sheets[3].write_text(sheets[3].read_text(encoding="utf-8").replace("titre:", "titr:", 1), encoding="utf-8")
+    sheets[-2].write_text("---\ntitre: [pas fermé\n---\n", encoding="utf-8")
+    declaration = load_declaration(root / "config" / "types.yml", root)
+
+    monkeypatch.setattr(content, "PARALLEL_THRESHOLD", 10**9)
+    serial = Validator(declaration).load()
+    monkeypatch.setattr(content, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(content, "CHUNK_FILES", 7)
+    calls = []
+    monkeypatch.setattr(content, "ProcessPoolExecutor", _Counting(content.ProcessPoolExecutor, calls))
+    split = Validator(declaration).load()
+
+    assert calls and max(calls[0]) == 7 and len(calls[0]) > 10, calls  # tasks of CHUNK_FILES files
+    assert len(serial.problems) >= 2 and split.problems == serial.problems
+    assert [(i.source, i.data) for i in split.items] == [(i.source, i.data) for i in serial.items]
+    assert list(split.summaries.items()) == list(serial.summaries.items())
+
+
+class _Counting:
+    """A ProcessPoolExecutor factory that records the tasks handed to it."""
+
+    def __init__(self, factory, calls: list) -> None:
+        self.factory, self.calls = factory, calls
+
+    def __call__(self, *args, **kwargs):
+        pool = self.factory(*args, **kwargs)
+        original = pool.map
+
+        def counted(function, *iterables):
+            tasks = list(zip(*iterables))
+            self.calls.append([len(task[0]) for task in tasks])
+            return original(function, *(list(column) for column in zip(*tasks)))
+
+        pool.map = counted
+        return pool
