@@ -643,11 +643,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
     def _page_key(self, page, spec: PageSpec, markdown: str, files) -> bytes:
         item = spec.context.get("item")
         social = self.images.social(item, self._site_url) if self.images is not None else None
-        return self.fingerprints.digest((
+        return self.fingerprints.digest_parts(
             self.render_key, page.file.src_uri, page.file.dest_uri, page.url, page.canonical_url, page.edit_url,
             page.title, dict(page.meta), markdown, spec.template, spec.description, spec.in_nav,
             spec.context, social, _link_targets(markdown, page.file.src_uri, files),
-        ))
+        )
 
     def _still_cached(self, src_uri: str, key: bytes, page, spec: PageSpec) -> bool:
         """The page's cache entry has ``key`` and its recorded calls on the

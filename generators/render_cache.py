@@ -85,6 +85,19 @@ class Fingerprinter:
         self._feed(h, value, 0)
         return h.digest()
 
+    def digest_parts(self, *parts: object) -> bytes:
+        """``digest(parts)`` when ``parts`` cannot be marshalled whole (it
+        holds an object), without trying: a page's key is a tuple of its
+        Markdown, its context and more, and marshal copied the Markdown and
+        half the context before failing on the first object (0.6 s of a
+        warm build at 10,000 sheets)."""
+        h = hashlib.blake2b(digest_size=20)
+        h.update(b"t%d[" % len(parts))
+        for part in parts:
+            self._feed(h, part, 1)
+        h.update(b"]")
+        return h.digest()
+
     def _feed(self, h, value: object, depth: int) -> None:  # noqa: C901 - one branch per kind of value
         if depth > 60:
             raise Untraceable("structure trop profonde")

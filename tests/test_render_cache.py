@@ -53,6 +53,12 @@ def test_fingerprints_follow_values_not_identity_nor_set_order():
     assert f.digest(["é", Point(1, frozenset())]) == Fingerprinter().digest(["é", Point(1, frozenset())])
 
 
+def test_a_digest_of_parts_is_the_digest_of_their_tuple_when_it_holds_an_object():
+    parts = ("clé", "# Titre\n\nTexte." * 50, {"item": Point(1, frozenset({"a"})), "n": [1, 2]}, None)
+    assert Fingerprinter().digest_parts(*parts) == Fingerprinter().digest(parts)
+    assert Fingerprinter().digest_parts(*parts) != Fingerprinter().digest_parts(*parts[:3], "autre")
+
+
 class Label(str):
     pass
 
