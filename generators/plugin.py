@@ -161,6 +161,10 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._stored: list[str] = []  # the child's stored pages
         self._second_count = 0
         self._share_hits: set[str] = set()  # the child's pages found in the cache by the parent
+        # A warm build has its child check half the pages instead (_check_share).
+        self._checker: SecondRenderer | None = None
+        self._verdicts: dict[str, tuple[bytes, int]] | None = None  # the child's hits: key, HTML size
+        self._checking = False  # True in a checking child
         self._linked = _Linked()  # pages linked from the cache by on_post_page
         self._frozen = False  # the build's objects out of the collector's sight (_freeze)
         self.search_parts = 1  # the search index's parts for this build (on_nav)
@@ -502,19 +506,24 @@ class PortailPlugin(BasePlugin[PortailConfig]):
     # -- the second core (second_renderer.py) ------------------------------
 
     def _start_second(self, nav, config, files) -> None:
-        """Fork the child that renders the second half of the plugin's pages."""
+        """Fork the child that renders the second half of the plugin's pages;
+        or, when the last build had the same build-wide key (most pages will
+        be taken from the cache), the child that checks them (_check_share)."""
         self._deferred, self._join_after, self._second_count, self._second = {}, None, 0, None
-        self._share_hits = set()
+        self._share_hits, self._checker, self._verdicts = set(), None, None
         if self._quick is not None or self._serving or self._in_second:
             return
         order = [f.src_uri for f in files.documentation_pages() if f.src_uri in self.pages]
-        warm = self.render is not None and self.render.last_build_key() == self.render_key
-        if not can_fork(list(config.plugins), len(order), warm):
+        if not can_fork(list(config.plugins), len(order)):
             return
+        warm = self.render is not None and self.render.last_build_key() == self.render_key
         share = split_share(order)
         gc.freeze()  # the child shares the parent's objects without the collector touching them
         try:
-            self._second = SecondRenderer(share, lambda uris: self._render_share(uris, nav, config, files))
+            if warm:
+                self._checker = SecondRenderer(share, lambda uris: self._check_share(uris, config, files))
+            else:
+                self._second = SecondRenderer(share, lambda uris: self._render_share(uris, nav, config, files))
         finally:
             if not self._frozen:
                 gc.unfreeze()
@@ -557,6 +566,36 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             _populate_page(file.page, config, files)
             _build_page(file.page, config, doc_files, nav, env)
         return self._stored
+
+    def _check_share(self, share: list[str], config, files) -> list[tuple[str, bytes, int]]:
+        """In the child of a warm build: read ``share``'s pages as MkDocs
+        does (``_populate_page``, which calls on_page_markdown: each page's
+        key, then the cache's check) without converting any. Returns the
+        pages found in the cache, with their key and HTML size. The child is
+        a fork of the parent made once the navigation was known: the same
+        objects give the same keys and the same answers to the recorded
+        calls, so the parent takes these pages as hits without keying them."""
+        from mkdocs.commands.build import _populate_page
+        from mkdocs.structure.pages import Page
+
+        self._in_second, self._checking, self._second, self._checker = True, True, None, None
+        for uri in share:
+            file = files.src_uris[uri]
+            if file.page is None:
+                Page(None, file, config)
+            _populate_page(file.page, config, files)
+        assert self.render is not None
+        return [(uri, self._hits[uri], self.render.checked_size(uri)) for uri in share if uri in self._hits]
+
+    def _verdict(self, src_uri: str) -> tuple[bytes, int] | None:
+        """The checking child's answer for a page of its share: (key, HTML
+        size) if it found the page in the cache; None otherwise, or if the
+        child failed (the parent then checks the page itself)."""
+        if self._verdicts is None:
+            assert self._checker is not None
+            answer = self._checker.receive("de vérification", "vérifiées")
+            self._verdicts = {uri: (key, size) for uri, key, size in answer or [] if size is not None}
+        return self._verdicts.get(src_uri)
 
     def _join_second(self) -> None:
         """Wait for the child; its pages become cache hits, checked as any
@@ -613,18 +652,21 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             page.meta = _page_meta(spec)
         if self.render is None or spec is None:
             return markdown
+        if self._checker is not None and src_uri in self._checker.share and (verdict := self._verdict(src_uri)) is not None:
+            key, size = verdict
+            self.render.trust(src_uri, key, size)
+            return self._hit(src_uri, key, page)
         try:
             key = self._page_key(page, spec, markdown, files)
         except Untraceable as reason:
             log.debug(f"page {src_uri} hors du cache : {reason}")
             return markdown
         if self._still_cached(src_uri, key, page, spec):
-            self._hits[src_uri] = key
-            self.render.hits += 1
-            page.meta["template"] = CACHED_TEMPLATE
-            _skip_conversion(page)
             if self._second is not None and src_uri in self._second.share:
                 self._share_hits.add(src_uri)  # perhaps stored by the child a moment ago
+            return self._hit(src_uri, key, page)
+        if self._checking:  # a miss, for the parent to render: not converted here
+            _skip_conversion(page)
             return ""
         if self._second is not None and src_uri in self._second.share:  # rendered by the child
             self._deferred[src_uri] = (key, markdown, page.meta.get("template", _NO_TEMPLATE))
@@ -634,6 +676,15 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self.render.misses += 1
         self._misses[src_uri] = (key, [], {})
         return markdown
+
+    def _hit(self, src_uri: str, key: bytes, page) -> str:
+        """on_page_markdown's answer for a page taken from the cache: its
+        Markdown is not converted and its template not rendered."""
+        self._hits[src_uri] = key
+        self.render.hits += 1
+        page.meta["template"] = CACHED_TEMPLATE
+        _skip_conversion(page)
+        return ""
 
     def on_page_content(self, html, page, config, files):
         """Priority 0. The end of a page's Markdown conversion."""
@@ -716,6 +767,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         exports while it indexes, then wait for it. After a quick rebuild of
         the preview server, a child process does all that in the background."""
         self._stop_watching()
+        if self._checker is not None:  # joined when its verdicts were taken, if they were
+            self._checker.stop()
+            self._checker = None
         quick = self._quick
         if quick is not None and self._previous is not None:
             if not quick.sources:
@@ -736,6 +790,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 f"pages : {self.render.hits} reprise(s) du cache, {self.render.misses + self._second_count} rendue(s)"
                 + (f" dont {self._second_count} par un second processus" if self._second_count else "")
                 + (f", {pruned} entrée(s) périmée(s) retirée(s) du cache" if pruned else "")
+                + (f" ; {len(self._verdicts)} page(s) reprise(s) vérifiée(s) par un second processus" if self._verdicts else "")
             )
         site = Path(config.site_dir)
         if self.content is None:
@@ -803,9 +858,10 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._planner = None
         if self._quick is None:
             self._previous = None
-        if self._second is not None:
-            self._second.stop()
-            self._second = None
+        for child in (self._second, self._checker):
+            if child is not None:
+                child.stop()
+        self._second = self._checker = None
         if self.images is not None:
             self.images.cancel_cards()
 

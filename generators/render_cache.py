@@ -380,6 +380,16 @@ class RenderCache:
         self._checked[src_uri] = (head[0], head[2])
         return Entry(key=head[0], calls=head[1], html="")
 
+    def checked_size(self, src_uri: str) -> int | None:
+        """The HTML size of the head ``load_head`` last read for ``src_uri``."""
+        checked = self._checked.get(src_uri)
+        return checked[1] if checked is not None else None
+
+    def trust(self, src_uri: str, key: bytes, size: int) -> None:
+        """Take ``src_uri``'s entry as checked by another process (a fork of
+        this one) that read its head: key and HTML size, for ``place``."""
+        self._checked[src_uri] = (key, size)
+
     def load(self, src_uri: str) -> Entry | None:
         head = self._head(src_uri)
         if head is None:

@@ -46,10 +46,6 @@ def test_a_second_process_renders_half_the_pages_with_the_same_bytes(tmp_path):
     assert [name for name in one if two[name] != one[name]] == []
 
 
-def _warnings(output: str) -> list[str]:
-    return sorted(re.findall(r"Doc file '([^']+)' contains a link 'inexistante\.md'", output))
-
-
 def _warnings(text: str) -> list[str]:
     return sorted(re.findall(r"Doc file '([^']+)' contains a link 'inexistante\.md'", text))
 
@@ -111,14 +107,20 @@ def test_a_failed_child_leaves_its_pages_to_the_parent(tmp_path, monkeypatch, ca
     assert [name for name in one if two[name] != one[name]] == []
 
 
-def test_no_second_process_when_the_last_build_had_the_same_key(tmp_path, monkeypatch):
-    """A rebuild after content edits takes most pages from the cache: no fork.
-    A template change makes every page a miss: the fork is back."""
+def test_a_warm_build_has_the_second_process_check_pages_instead_of_rendering_them(tmp_path, monkeypatch, caplog):
+    """A rebuild after content edits takes most pages from the cache: the
+    child only checks its half (key and recorded calls), and the parent takes
+    its verdicts instead of keying those pages itself; the site is the same
+    bytes as a cold build in one process. A template change makes every page
+    a miss: the child renders again."""
+    import logging
+
     import generators.plugin as plugin
     import generators.second_renderer as second_renderer
     from generators.build import build_site
     from generators.project import find_project
 
+    caplog.set_level(logging.INFO)
     project = copy_sources(tmp_path / "depot")
     started: list[int] = []
 
@@ -132,16 +134,61 @@ def test_no_second_process_when_the_last_build_had_the_same_key(tmp_path, monkey
     monkeypatch.delenv("PORTAIL_SECOND_PROCESSUS", raising=False)
     monkeypatch.setattr(second_renderer.os, "cpu_count", lambda: 2)
 
+    def build(name: str) -> str:
+        caplog.clear()
+        build_site(find_project(config=project / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=tmp_path / name)
+        return next(r.getMessage() for r in caplog.records if "reprise(s) du cache, " in r.getMessage())
+
+    assert re.search(r"rendue\(s\) dont \d+ par un second processus", build("cold")) and len(started) == 1
+    sheet = project / "fiches" / "diagnostics-flux-pme-somme.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8") + "\nUne phrase ajoutée.\n", encoding="utf-8")
+    stats = build("edited")
+    found = re.search(r"pages : (\d+) reprise\(s\) du cache, (\d+) rendue\(s\).* (\d+) page\(s\) reprise\(s\) vérifiée\(s\) par un second processus", stats)
+    assert found and len(started) == 2, stats
+    hits, rendered, verified = map(int, found.groups())
+    assert hits > 200 and 1 <= rendered < 10 and started[1] - 10 < verified <= started[1], (stats, started)
+
+    monkeypatch.setenv("PORTAIL_SECOND_PROCESSUS", "non")
+    monkeypatch.setenv("PORTAIL_CACHE", "non")
+    build_site(find_project(config=project / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=tmp_path / "alone")
+    edited, alone = _files(tmp_path / "edited"), _files(tmp_path / "alone")
+    assert sorted(edited) == sorted(alone)
+    assert [name for name in alone if edited[name] != alone[name]] == []
+
+    monkeypatch.delenv("PORTAIL_SECOND_PROCESSUS")
+    monkeypatch.delenv("PORTAIL_CACHE")
+    template = project / "theme_overrides" / "portail" / "item.html"
+    template.write_text(template.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}<!-- modifié -->", 1), encoding="utf-8")
+    assert re.search(r"rendue\(s\) dont \d+ par un second processus", build("template")) and len(started) == 3
+
+
+def test_a_failed_checking_child_leaves_its_pages_to_the_parent(tmp_path, monkeypatch, caplog):
+    """If the child of a warm build fails, the parent keys and checks the
+    child's pages itself: they are still taken from the cache."""
+    import logging
+
+    import generators.plugin as plugin
+    from generators.build import build_site
+    from generators.project import find_project
+
+    caplog.set_level(logging.INFO)
+    project = copy_sources(tmp_path / "depot")
+    monkeypatch.setenv("PORTAIL_SECOND_PROCESSUS", "oui")
+
     def build(name: str) -> None:
         build_site(find_project(config=project / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=tmp_path / name)
 
     build("cold")
-    assert len(started) == 1
-    sheet = project / "fiches" / "diagnostics-flux-pme-somme.md"
-    sheet.write_text(sheet.read_text(encoding="utf-8") + "\nUne phrase ajoutée.\n", encoding="utf-8")
-    build("edited")
-    assert len(started) == 1
-    template = project / "theme_overrides" / "portail" / "item.html"
-    template.write_text(template.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}<!-- modifié -->", 1), encoding="utf-8")
-    build("template")
-    assert len(started) == 2
+
+    def broken(self, share, config, files):
+        raise RuntimeError("panne simulée")
+
+    monkeypatch.setattr(plugin.PortailPlugin, "_check_share", broken)
+    caplog.clear()
+    build("warm")
+    assert "second processus de vérification arrêté (RuntimeError : panne simulée)" in caplog.text
+    assert "vérifiée(s) par un second processus" not in caplog.text
+    assert re.search(r"pages : \d{3} reprise\(s\) du cache, 0 rendue\(s\)", caplog.text), caplog.text[-2000:]
+    warm, cold = _files(tmp_path / "warm"), _files(tmp_path / "cold")
+    assert sorted(warm) == sorted(cold)
+    assert [name for name in cold if warm[name] != cold[name]] == []
