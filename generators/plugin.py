@@ -41,7 +41,7 @@ from .preview import PREVIEW_LIMIT, BackgroundBuild, ContentWatcher, compare, sn
 from .emit import place_cached_in_folder, write_outputs
 from .search import SearchIndexError
 from .search_parts import AUTO, MAX_PARTS, make_indexing, resolve_parts
-from .second_renderer import SecondRenderer, can_fork, split_share
+from .second_renderer import CHECK_SHARE, SecondRenderer, can_fork, split_share
 from .site import PageSpec, SitePlanner, build_outputs, plan_pages
 from .redirects import RedirectPlan, check_redirects, render_pages
 from .render_cache import Entry, Fingerprinter, Recorder, RenderCache, Untraceable, files_digest, replay
@@ -517,7 +517,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if not can_fork(list(config.plugins), len(order)):
             return
         warm = self.render is not None and self.render.last_build_key() == self.render_key
-        share = split_share(order)
+        share = split_share(order, CHECK_SHARE) if warm else split_share(order)
         gc.freeze()  # the child shares the parent's objects without the collector touching them
         try:
             if warm:
