@@ -161,7 +161,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._stored: list[str] = []  # the child's stored pages
         self._second_count = 0
         self._share_hits: set[str] = set()  # the child's pages found in the cache by the parent
-        # A warm build has its child check half the pages instead (_check_share).
+        # A warm build has its child check part of the pages instead (_check_share).
         self._checker: SecondRenderer | None = None
         self._verdicts: dict[str, tuple[bytes, int]] | None = None  # the child's hits: key, HTML size
         self._checking = False  # True in a checking child
@@ -508,7 +508,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
     def _start_second(self, nav, config, files) -> None:
         """Fork the child that renders the second half of the plugin's pages;
         or, when the last build had the same build-wide key (most pages will
-        be taken from the cache), the child that checks them (_check_share)."""
+        be taken from the cache), the child that checks the last CHECK_SHARE
+        of them (_check_share)."""
         self._deferred, self._join_after, self._second_count, self._second = {}, None, 0, None
         self._share_hits, self._checker, self._verdicts = set(), None, None
         if self._quick is not None or self._serving or self._in_second:

@@ -1,4 +1,5 @@
-"""Render half of a cold build's pages, or check half of a warm build's, on the second core (part of the MkDocs adapter).
+"""Render half of a cold build's pages, or check part of a warm build's, on the second core
+(part of the MkDocs adapter).
 
 MkDocs converts and renders pages one after the other in one process. When
 many pages must be rendered, the plugin forks this process once the
