@@ -35,7 +35,17 @@ def loads(chromium, site_origin):
             on_response = lambda response: response.status >= 400 and failures.append(  # noqa: E731
                 f"HTTP {response.status} {response.url}"
             )
-            on_failed = lambda request: failures.append(f"failed ({request.failure}) {request.url}")  # noqa: E731
+            aborted: list[str] = []
+
+            def on_failed(request) -> None:
+                # A request the browser itself cancelled (net::ERR_ABORTED: a
+                # navigation, a favicon fetch cut short) says nothing about the
+                # file: it is asked for again below, and fails only if that fails.
+                if "ERR_ABORTED" in (request.failure or ""):
+                    aborted.append(request.url)
+                else:
+                    failures.append(f"failed ({request.failure}) {request.url}")
+
             page.on("request", on_request)
             page.on("response", on_response)
             page.on("requestfailed", on_failed)
@@ -46,6 +56,11 @@ def loads(chromium, site_origin):
                 page.remove_listener("request", on_request)
                 page.remove_listener("response", on_response)
                 page.remove_listener("requestfailed", on_failed)
+            for target in sorted(set(aborted)):
+                if target.startswith(site_origin + "/"):
+                    status = context.request.get(target).status
+                    if status >= 400:
+                        failures.append(f"failed (net::ERR_ABORTED, then HTTP {status}) {target}")
             cache[url] = (requests, failures)
         return cache[url]
 
