@@ -282,6 +282,49 @@ def serve(directory: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+class FailedRequests:
+    """Requests of a Playwright ``page`` that failed, while attached: error
+    responses, and requests that could not complete. A request the browser
+    cancelled itself (net::ERR_ABORTED: a navigation, a favicon fetch cut
+    short) says nothing about the file: ``found()`` asks for it again and
+    counts it only if that fails too."""
+
+    def __init__(self, page, origin: str) -> None:
+        self.page, self.origin = page, origin
+        self.failures: list[str] = []
+        self._aborted: set[str] = set()
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self.failures.append(f"HTTP {response.status} {response.url}")
+
+    def _failed(self, request) -> None:
+        if "ERR_ABORTED" in (request.failure or ""):
+            self._aborted.add(request.url)
+        else:
+            self.failures.append(f"failed ({request.failure}) {request.url}")
+
+    def attach(self) -> "FailedRequests":
+        self.page.on("response", self._response)
+        self.page.on("requestfailed", self._failed)
+        return self
+
+    def detach(self) -> None:
+        self.page.remove_listener("response", self._response)
+        self.page.remove_listener("requestfailed", self._failed)
+
+    def found(self) -> list[str]:
+        """The failures so far, with the aborted requests to the site's
+        origin that fail again when asked for directly."""
+        for url in sorted(self._aborted):
+            if url.startswith(self.origin + "/"):
+                status = self.page.context.request.get(url).status
+                if status >= 400:
+                    self.failures.append(f"failed (net::ERR_ABORTED, then HTTP {status}) {url}")
+        self._aborted.clear()
+        return self.failures
+
+
 # --------------------------------------------------------------------------
 # Tools
 

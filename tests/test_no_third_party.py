@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitebuild import PAGE_IDS, PAGE_TYPES, built_site, chromium, require_tools, site_origin  # noqa: F401
+from sitebuild import PAGE_IDS, PAGE_TYPES, FailedRequests, built_site, chromium, require_tools, site_origin  # noqa: F401
 
 LOCAL_SCHEMES = ("data:", "blob:", "about:")
 
@@ -30,37 +30,16 @@ def loads(chromium, site_origin):
     def load(url: str) -> tuple[list[str], list[str]]:
         if url not in cache:
             requests: list[str] = []
-            failures: list[str] = []
             on_request = lambda request: requests.append(request.url)  # noqa: E731
-            on_response = lambda response: response.status >= 400 and failures.append(  # noqa: E731
-                f"HTTP {response.status} {response.url}"
-            )
-            aborted: list[str] = []
-
-            def on_failed(request) -> None:
-                # A request the browser itself cancelled (net::ERR_ABORTED: a
-                # navigation, a favicon fetch cut short) says nothing about the
-                # file: it is asked for again below, and fails only if that fails.
-                if "ERR_ABORTED" in (request.failure or ""):
-                    aborted.append(request.url)
-                else:
-                    failures.append(f"failed ({request.failure}) {request.url}")
-
+            failed = FailedRequests(page, site_origin).attach()
             page.on("request", on_request)
-            page.on("response", on_response)
-            page.on("requestfailed", on_failed)
             try:
                 # networkidle: also catch what scripts fetch after the load event.
                 page.goto(f"{site_origin}/{url}", wait_until="networkidle")
             finally:
                 page.remove_listener("request", on_request)
-                page.remove_listener("response", on_response)
-                page.remove_listener("requestfailed", on_failed)
-            for target in sorted(set(aborted)):
-                if target.startswith(site_origin + "/"):
-                    status = context.request.get(target).status
-                    if status >= 400:
-                        failures.append(f"failed (net::ERR_ABORTED, then HTTP {status}) {target}")
+                failed.detach()
+            failures = failed.found()
             cache[url] = (requests, failures)
         return cache[url]
 

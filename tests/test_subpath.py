@@ -25,7 +25,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from sitebuild import REPO, TODAY, chromium, copy_sources, require_tools  # noqa: F401
+from sitebuild import REPO, TODAY, FailedRequests, chromium, copy_sources, require_tools  # noqa: F401
 from test_links import page_url, parse, target_file
 
 PREFIX = "/portail/"
@@ -147,14 +147,12 @@ def test_pages_and_search_work_when_served_under_the_prefix(subpath_site, chromi
     with serve_under_prefix(subpath_site) as origin:
         context = chromium.new_context(locale="fr-FR")
         page = context.new_page()
-        failures: list[str] = []
-        page.on("response", lambda response: response.status >= 400 and failures.append(f"{response.status} {response.url}"))
-        page.on("requestfailed", lambda request: failures.append(f"failed {request.url}"))
+        failed = FailedRequests(page, origin).attach()
         try:
             for url in ("", "fiches/", "agenda/", "chiffres/", "donnees/"):
                 page.goto(f"{origin}{PREFIX}{url}", wait_until="networkidle")
                 assert page.title()
-            assert not failures, failures
+            assert not failed.found(), failed.failures
             # The header search form leads to the search page under the prefix.
             form_action = page.eval_on_selector("form[action*='recherche']", "form => new URL(form.action).pathname")
             assert form_action == f"{PREFIX}recherche/"
@@ -165,6 +163,6 @@ def test_pages_and_search_work_when_served_under_the_prefix(subpath_site, chromi
             assert all(urlsplit(href).path.startswith(PREFIX) for href in hrefs), hrefs
             page.goto(hrefs[0], wait_until="networkidle")
             assert page.locator("h1").count() == 1
-            assert not failures, failures
+            assert not failed.found(), failed.failures
         finally:
             context.close()
