@@ -553,7 +553,6 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """In the child: convert and render ``share`` as MkDocs does; the pages
         are stored in the cache, not written. Returns the stored ones."""
         from mkdocs.commands.build import _build_page, _populate_page
-        from mkdocs.structure.pages import Page
 
         self._in_second, self._second, self._stored = True, None, []
         for page in nav.pages:  # their titles are in every page's navigation
@@ -561,11 +560,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         env = config.plugins.on_env(config.theme.get_env(), config=config, files=files)
         doc_files = files.documentation_pages()
         for uri in share:
-            file = files.src_uris[uri]
-            if file.page is None:
-                Page(None, file, config)
-            _populate_page(file.page, config, files)
-            _build_page(file.page, config, doc_files, nav, env)
+            _build_page(_populated(uri, config, files), config, doc_files, nav, env)
         return self._stored
 
     def _check_share(self, share: list[str], config, files) -> list[tuple[str, bytes, int]]:
@@ -576,15 +571,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         a fork of the parent made once the navigation was known: the same
         objects give the same keys and the same answers to the recorded
         calls, so the parent takes these pages as hits without keying them."""
-        from mkdocs.commands.build import _populate_page
-        from mkdocs.structure.pages import Page
-
         self._in_second, self._checking, self._second, self._checker = True, True, None, None
         for uri in share:
-            file = files.src_uris[uri]
-            if file.page is None:
-                Page(None, file, config)
-            _populate_page(file.page, config, files)
+            _populated(uri, config, files)
         assert self.render is not None
         return [(uri, self._hits[uri], self.render.checked_size(uri)) for uri in share if uri in self._hits]
 
@@ -1056,6 +1045,19 @@ def _stop_on(problems: list, where: str, advice: str = "Corrigez-les puis relanc
     for problem in problems:
         log.error(problem.format_text())
     raise PluginError(f"{len(problems)} problème(s) {where} : rien n'a été publié. {advice}")
+
+
+def _populated(src_uri: str, config, files):
+    """The page of ``src_uri`` read and converted as MkDocs' build does
+    (``_populate_page``), in a child process's share of the pages."""
+    from mkdocs.commands.build import _populate_page
+    from mkdocs.structure.pages import Page
+
+    file = files.src_uris[src_uri]
+    if file.page is None:
+        Page(None, file, config)
+    _populate_page(file.page, config, files)
+    return file.page
 
 
 def _skip_conversion(page) -> None:
