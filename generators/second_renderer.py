@@ -18,8 +18,8 @@ A warm build (the last build had the same build-wide key) renders few pages
 but still keys and checks every one of them against the cache, about 0.7 ms
 a page. There the child only checks the last 40 % of the pages
 (``CHECK_SHARE``; ``_check_share``: its own ``_populate_page``, whose
-``on_page_markdown`` keys the page and checks its entry) and sends back the pages it found in the cache, with their key
-and HTML size. The parent takes those as hits without keying them: the
+``on_page_markdown`` keys the page and checks its entry) and sends back
+the pages it found in the cache, with their key and HTML size. The parent takes those as hits without keying them: the
 child is a fork made once the navigation was known, so the same objects give
 the same keys and the same answers to the recorded calls. The pages it did
 not find, and all of them if it failed, the parent checks and renders
@@ -107,8 +107,8 @@ def can_fork(plugin_names: list[str], pages: int) -> bool:
 
     When the last build had the same build-wide key (code, templates,
     configuration, date, navigation), most pages will be taken from the
-    cache: the child then only checks its half (the plugin's
-    ``_check_share``), and the parent takes its verdicts instead of keying
+    cache: the child then only checks its share (``CHECK_SHARE``; the
+    plugin's ``_check_share``), and the parent takes its verdicts instead of keying
     and checking those pages itself."""
     wanted = os.environ.get(SECOND_ENV, "").strip().lower()
     if wanted in ("0", "non", "false", "no") or plugin_names != ["portail"] or "fork" not in multiprocessing.get_all_start_methods():
