@@ -190,17 +190,22 @@ def test_only_pages_with_a_body_are_indexed(built_site, content):
         assert "data-pagefind-body" not in html, f"/{not_results} would be indexed as a result"
 
 
-def indexed_texts(site: Path) -> dict[str, str]:
-    """The text Pagefind kept of each indexed page, read from its fragments."""
+def indexed_records(site: Path) -> dict[str, dict]:
+    """What Pagefind kept of each indexed page (text, metadata...), read from its fragments."""
     import gzip
 
-    texts = {}
+    records = {}
     for fragment in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
         data = gzip.decompress(fragment.read_bytes())
         assert data.startswith(b"pagefind_dcd")
         record = json.loads(data[len(b"pagefind_dcd"):])
-        texts[record["url"]] = record["content"]
-    return texts
+        records[record["url"]] = record
+    return records
+
+
+def indexed_texts(site: Path) -> dict[str, str]:
+    """The text Pagefind kept of each indexed page."""
+    return {url: record["content"] for url, record in indexed_records(site).items()}
 
 
 def test_related_items_are_not_indexed_text(built_site, content):
@@ -224,6 +229,28 @@ def test_related_items_are_not_indexed_text(built_site, content):
     sheet = find(content, "fiche", "couches-lavables-maternites-picardie")
     text = texts[url_of(content, sheet)]
     assert text.startswith(sheet.title), "the item's own text is indexed"
+
+
+def test_a_result_shows_its_own_picture_or_none(built_site, content):
+    """Pagefind gives a page without an ``image`` metadata the first picture
+    after its h1: on an item without a picture of its own, a related item's
+    card, whose photo and alt text then showed under the wrong result."""
+    from generators.values import Image
+
+    records = indexed_records(built_site)
+    without, borrowed = 0, 0
+    for item in indexed_items(content):
+        meta = records[url_of(content, item)]["meta"]
+        picture = item.data.get("image") or item.data.get("logo")
+        if isinstance(picture, Image):
+            assert Path(meta["image"]).name.startswith(Path(picture.src.path).stem), (item.source, meta["image"])
+            assert meta["image_alt"] == (picture.alt or item.title), item.source
+        else:
+            without += 1
+            html = (built_site / url_of(content, item).strip("/") / "index.html").read_text(encoding="utf-8")
+            borrowed += "<img" in html.split("</h1>", 1)[1]
+            assert (meta["image"], meta["image_alt"]) == ("", ""), (item.source, meta["image"])
+    assert without and borrowed, "the demo must have items without a picture, some beside pictures of other items"
 
 
 def test_the_ui_files_are_written_by_the_indexer(built_site):

@@ -82,7 +82,7 @@
     return (data) => {
       const meta = {};
       for (const [key, value] of Object.entries(data.meta || {})) {
-        if (UI_KEYS.has(key)) meta[key] = value;
+        if (UI_KEYS.has(key) && value !== "") meta[key] = value; // an item without a picture has an empty image
       }
       // Images are written relative to their page.
       if (meta.image) meta.image = new URL(meta.image, new URL(data.url, window.location.href)).pathname;
