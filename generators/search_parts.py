@@ -9,8 +9,9 @@ parts (Pagefind's ``mergeIndex``; assets/portail/search.js).
 - A page belongs to the part given by a hash of its path, so adding or
   removing a page changes one part only.
 - Each part's bundle is kept in ``.cache/search/`` under a digest of its
-  pages (path and bytes), of Pagefind's version and of its options: a
-  rebuild after one edit indexes one part again and links the others.
+  pages (path, and bytes but for the elements Pagefind leaves out:
+  ``index_digest``), of Pagefind's version and of its options: a rebuild
+  after one edit indexes one part again and links the others.
 - The first non-empty part is the site's ``pagefind/`` (Pagefind's scripts
   and UI come from it); part K is ``pagefind/partie-K/``, and
   ``pagefind/portail-parties.json`` lists them for search.js.
@@ -71,10 +72,10 @@ MAX_PARTS = 64
 # Pages Pagefind indexes: the others are left out of every part, as Pagefind
 # leaves them out of a whole site that has some of these.
 BODY_MARK = b"data-pagefind-body"
-FORMAT = b"portail-search-parts/1"
+FORMAT = b"portail-search-parts/2"
 # The pages' identities, digests and sort values of the last indexing, in the cache folder.
 PAGES_MEMO = "pages.json"
-MEMO_FORMAT = 2
+MEMO_FORMAT = 3
 # recherche: {parties: auto}: one part per this many pages. At 10,000 sheets
 # (14,700 pages: 8 parts) Pagefind then holds about 320 MiB at a time
 # instead of 2.5 GiB, and a one-edit rebuild indexes 1,800 pages again.
@@ -88,6 +89,83 @@ SORT_TAG = re.compile(rb"<[^<>]*\bdata-pagefind-sort=\"([^\"]*)\"[^<>]*>")
 SORT_ATTRIBUTE = b"data-pagefind-sort=\""
 SORT_SPEC = re.compile(r"^\s*([^\[\]:]+?)\s*(?:\[([^\]]+)\]|:(.*))?\s*$", re.S)
 NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+# Elements Pagefind leaves out whole (the EXCLUDED_SELECTORS that are one
+# class): nothing inside them reaches the index, so a page's digest leaves
+# them out too (``index_digest``). The cards of related items are such
+# elements, and they show other items' titles, summaries and pictures:
+# without this, editing a sheet's summary changed its actor's page, and
+# that page's part was indexed again as well as the sheet's.
+SKIPPED_CLASSES = tuple(selector[1:] for selector in EXCLUDED_SELECTORS if re.fullmatch(r"\.[\w-]+", selector))
+SKIPPED_START = re.compile(
+    rb'<([a-zA-Z][\w-]*)\s[^<>]*?\bclass="(?:[^"]*\s)?(?:'
+    + b"|".join(re.escape(name.encode()) for name in SKIPPED_CLASSES)
+    + rb')(?:\s[^"]*)?"'
+)
+# What Pagefind reads even inside a left-out element: its attributes
+# (filters, metadata, sort keys), and the h1 and first picture it takes as a
+# page's title and image when the page does not give them.
+READ_ANYWAY = (b"data-pagefind-", b"<h1")
+PICTURE, OWN_PICTURE = b"<img", b'data-pagefind-meta="image['
+_SAME_TAGS: dict[bytes, re.Pattern] = {}
+
+
+def _skipped_starts(data: bytes) -> list[re.Match]:
+    """``SKIPPED_START.finditer(data)``, faster: tried only at the last
+    ``<`` before each of the class names (as ``_sort_tags``)."""
+    found = []
+    for name in SKIPPED_CLASSES:
+        needle = name.encode()
+        at = data.find(needle)
+        while at != -1:
+            opening = data.rfind(b"<", 0, at)
+            start = SKIPPED_START.match(data, opening) if opening != -1 else None
+            if start is not None and start.end() > at:
+                found.append(start)
+            at = data.find(needle, at + 1)
+    return sorted(found, key=lambda match: match.start())
+
+
+def _element_end(data: bytes, start: re.Match) -> int | None:
+    """Where the element opened by ``start`` ends (after its end tag), or
+    None if its end tag is not found."""
+    name = start.group(1).lower()
+    same = _SAME_TAGS.get(name)
+    if same is None:
+        same = _SAME_TAGS[name] = re.compile(rb"<(/?)" + re.escape(name) + rb"[\s>/]", re.I)
+    depth = 0
+    for tag in same.finditer(data, start.start()):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            end = data.find(b">", tag.end() - 1)
+            return None if end == -1 else end + 1
+    return None
+
+
+def index_digest(data: bytes) -> bytes:
+    """The digest of a page for its part's key: its bytes, without the
+    elements Pagefind leaves out (``SKIPPED_CLASSES``), which cannot change
+    its index. Such an element counts when it holds something Pagefind reads
+    anyway (``READ_ANYWAY``; a picture, on a page that does not name its
+    own), or when its end is not found."""
+    digest = hashlib.blake2b(digest_size=16)
+    own_picture = OWN_PICTURE in data
+    position = 0
+    for start in _skipped_starts(data):
+        if start.start() < position:
+            continue  # inside the element left out last
+        end = _element_end(data, start)
+        if end is None:
+            continue
+        element = data[start.start() : end]
+        if any(mark in element for mark in READ_ANYWAY) or (PICTURE in element and not own_picture):
+            continue
+        digest.update(data[position : start.start()])
+        digest.update(b"\0left out\0")
+        position = end
+    digest.update(data[position:])
+    return digest.digest()
 
 
 def resolve_parts(setting: int | str, pages: int) -> int:
@@ -215,7 +293,7 @@ def indexed_pages(site_dir: Path, known: dict | None = None) -> list[tuple[str, 
             if entry is None or entry[0] != identity:
                 data = Path(path).read_bytes()
                 if BODY_MARK in data:
-                    entry = [identity, hashlib.blake2b(data, digest_size=16).hexdigest(), page_sorts(data)]
+                    entry = [identity, index_digest(data).hex(), page_sorts(data)]
                 else:
                     entry = [identity, None, {}]
                 known[relative] = entry

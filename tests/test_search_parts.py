@@ -27,6 +27,7 @@ from generators.search_parts import (
     _sort_tags,
     indexed_pages,
     global_sorts,
+    index_digest,
     make_indexing,
     page_sorts,
     part_of,
@@ -210,6 +211,89 @@ def test_a_rebuild_indexes_again_only_the_part_whose_page_changed(tmp_path):
     third = PartedIndexing(site, 3, cache)
     third.finish()
     assert third.indexed == []
+
+    # A page gains a related item's card: its part is indexed again. When
+    # only the card changes (left out of the index), it is not.
+    other = paths[6]
+    page = (site / other).read_text(encoding="utf-8")
+    (site / other).write_text(page.replace("</div>", RELATED.format(picture="", summary="Autre fiche.") + "</div>", 1), encoding="utf-8")
+    fourth = PartedIndexing(site, 3, cache)
+    fourth.finish()
+    assert fourth.indexed == [part_of(other, 3)]
+    page = (site / other).read_text(encoding="utf-8")
+    (site / other).write_text(page.replace("Autre fiche.", "Une fiche voisine, résumée autrement.").replace("fiche-001", "fiche-002"), encoding="utf-8")
+    fifth = PartedIndexing(site, 3, cache)
+    fifth.finish()
+    assert fifth.indexed == []
+
+
+RELATED = """<section class="portail-related" aria-labelledby="proches"><h2 id="proches">Initiatives proches</h2>
+<ul><li class="portail-card"><h3><a href="../fiche-001/">Fiche 1</a></h3>{picture}<p>{summary}</p></li></ul></section>"""
+OWN_PICTURE = '<span data-pagefind-meta="image[data-value]" data-value=""></span>'
+
+
+def related_page(summary: str = "Un résumé.", picture: str = "", own: str = OWN_PICTURE, tail: str = "</div>") -> bytes:
+    """A page whose body holds a related item's card (search.EXCLUDED_SELECTORS: ``.portail-related``)."""
+    page = PAGE.format(title="Fiche 0", body=" data-pagefind-body", text="Compostage partagé." + own, sort="")
+    return page.replace("</div>", RELATED.format(picture=picture, summary=summary) + tail, 1).encode()
+
+
+def test_left_out_elements_do_not_count_in_a_page_digest():
+    """What Pagefind leaves out cannot change a part's index: a related card's
+    text, links and (on a page that names its own) picture."""
+    page = related_page()
+    assert index_digest(related_page("Un autre résumé, plus long.")) == index_digest(page)
+    assert index_digest(page.replace(b'href="../fiche-001/"', b'href="../fiche-002/"')) == index_digest(page)
+    picture = '<img src="../../images/a.jpg" alt="Un composteur">'
+    assert index_digest(related_page(picture=picture)) == index_digest(related_page(picture=picture.replace("a.jpg", "b.jpg")))
+    # What Pagefind reads: the page's own text, attributes it reads anywhere,
+    # a picture when the page does not name its own, an element cut short.
+    assert index_digest(page.replace("Compostage".encode(), b"Lombricompostage")) != index_digest(page)
+    tagged = related_page('<span data-pagefind-filter="Type:Fiche"></span>')
+    assert index_digest(tagged) != index_digest(tagged.replace(b"Type:Fiche", b"Type:Acteur"))
+    bare = related_page(picture=picture, own="")
+    assert index_digest(bare) != index_digest(related_page(picture=picture.replace("a.jpg", "b.jpg"), own=""))
+    cut = related_page(tail="")
+    cut = cut[: cut.index(b"</section>")]
+    assert index_digest(cut) != index_digest(cut.replace("Un résumé".encode(), b"Autre"))
+
+
+def test_left_out_elements_of_the_demo_pages_leave_pagefind_s_index_unchanged(built_site, tmp_path):
+    """The real Pagefind, on the demo's pages with related cards: rewriting
+    everything inside the left-out elements (text, links, pictures,
+    identifiers) keeps every page's ``index_digest`` and gives the same
+    bundle, byte for byte. Guards ``index_digest`` against a template or a
+    Pagefind version that would read them."""
+    from generators.search import stabilise_bundle
+
+    pages = {}
+    for path in built_site.rglob("index.html"):
+        data = path.read_bytes()
+        if b"data-pagefind-body" in data and b'class="portail-related"' in data and not path.is_relative_to(built_site / BUNDLE_DIR):
+            pages[path.relative_to(built_site).as_posix()] = data
+
+    def rewritten(data: bytes) -> bytes:
+        def inside(match: re.Match) -> bytes:
+            element = re.sub(rb">([^<]+)<", lambda m: b">" + m.group(1)[::-1] + b" autre<", match.group(0))
+            element = re.sub(rb'(href|src|alt|id|aria-labelledby)="([^"]*)"', rb'\1="\2-autre"', element)
+            return element.replace(b"<h3 ", b'<h3 id="carte-ajoutee" ')
+        return re.sub(rb'<section class="portail-related".*?</section>', inside, data, flags=re.S)
+
+    changed = {path: rewritten(data) for path, data in pages.items()}
+    assert len(pages) >= 5 and any(b"<img" in data for data in changed.values()), "the demo must have related cards, some with pictures"
+    assert all(changed[path] != data for path, data in pages.items())
+    assert all(index_digest(changed[path]) == index_digest(data) for path, data in pages.items())
+
+    def bundle(name: str, texts: dict[str, bytes]) -> dict[str, bytes]:
+        site = tmp_path / name
+        for path, data in texts.items():
+            (site / path).parent.mkdir(parents=True, exist_ok=True)
+            (site / path).write_bytes(data)
+        PartedIndexing(site, 1, tmp_path / f"{name}-cache").finish()
+        stabilise_bundle(site / BUNDLE_DIR)
+        return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted((site / BUNDLE_DIR).rglob("*")) if p.is_file()}
+
+    assert bundle("before", pages) == bundle("after", changed)
 
 
 def test_the_same_pages_give_the_same_bundles(tmp_path):
