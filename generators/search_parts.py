@@ -111,19 +111,25 @@ PICTURE, OWN_PICTURE = b"<img", b'data-pagefind-meta="image['
 _SAME_TAGS: dict[bytes, re.Pattern] = {}
 
 
+def _tags_at(data: bytes, needle: bytes, pattern: re.Pattern):
+    """The matches of ``pattern`` (a tag, from its ``<``) that hold ``needle``,
+    without overlaps, like ``pattern.finditer(data)`` when every match holds
+    it, but faster: a match can only start at the last ``<`` before the
+    needle, so the pattern is tried there, not at every tag of the page."""
+    end = 0
+    at = data.find(needle)
+    while at != -1:
+        opening = data.rfind(b"<", end, at)  # none after the last match: inside it
+        tag = pattern.match(data, opening) if opening != -1 else None
+        if tag is not None and tag.end() > at:
+            yield tag
+            end = tag.end()
+        at = data.find(needle, max(at + 1, end))
+
+
 def _skipped_starts(data: bytes) -> list[re.Match]:
-    """``SKIPPED_START.finditer(data)``, faster: tried only at the last
-    ``<`` before each of the class names (as ``_sort_tags``)."""
-    found = []
-    for name in SKIPPED_CLASSES:
-        needle = name.encode()
-        at = data.find(needle)
-        while at != -1:
-            opening = data.rfind(b"<", 0, at)
-            start = SKIPPED_START.match(data, opening) if opening != -1 else None
-            if start is not None and start.end() > at:
-                found.append(start)
-            at = data.find(needle, at + 1)
+    """``SKIPPED_START.finditer(data)``, faster (``_tags_at``)."""
+    found = [start for name in SKIPPED_CLASSES for start in _tags_at(data, name.encode(), SKIPPED_START)]
     return sorted(found, key=lambda match: match.start())
 
 
@@ -176,18 +182,8 @@ def resolve_parts(setting: int | str, pages: int) -> int:
 
 
 def _sort_tags(data: bytes):
-    """``SORT_TAG.finditer(data)``, faster: a match can only start at the
-    last ``<`` before an attribute's name, so the pattern is tried there, not
-    at every tag of the page (0.7 ms a page, against 0.02 ms)."""
-    end = 0
-    at = data.find(SORT_ATTRIBUTE)
-    while at != -1:
-        opening = data.rfind(b"<", end, at)  # none after the last match: inside it
-        tag = SORT_TAG.match(data, opening) if opening != -1 else None
-        if tag is not None:
-            yield tag
-            end = tag.end()
-        at = data.find(SORT_ATTRIBUTE, max(at + 1, end))
+    """``SORT_TAG.finditer(data)``, faster (``_tags_at``: 0.02 ms a page, against 0.7 ms)."""
+    return _tags_at(data, SORT_ATTRIBUTE, SORT_TAG)
 
 
 def page_sorts(data: bytes) -> dict[str, str | None]:
