@@ -38,7 +38,7 @@ from .formatting import FILTERS
 from .images import ImageSet, image_signature, prepare_images, public_path
 from .markdown_images import BodyImagesExtension
 from .preview import PREVIEW_LIMIT, BackgroundBuild, ContentWatcher, compare, snapshot, watcher_for
-from .emit import place_cached_in_folder, write_outputs
+from .emit import FolderMaker, place_cached_in_folder, write_outputs
 from .search import SearchIndexError
 from .search_parts import AUTO, MAX_PARTS, make_indexing, resolve_parts
 from .second_renderer import CHECK_SHARE, SecondRenderer, can_fork, split_share
@@ -163,6 +163,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._share_hits: set[str] = set()  # the child's pages found in the cache by the parent
         # A warm build has its child check part of the pages instead (_check_share).
         self._checker: SecondRenderer | None = None
+        self._folders: FolderMaker | None = None
         self._verdicts: dict[str, tuple[bytes, int]] | None = None  # the child's hits: key, HTML size
         self._checking = False  # True in a checking child
         self._linked = _Linked()  # pages linked from the cache by on_post_page
@@ -342,6 +343,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             page_file.modified = quick is None or spec.src_uri in quick.pages
             self._page_files[spec.src_uri] = page_file
             files.append(page_file)
+        if quick is None:  # the pages' folders, made on the other core (the cards go there first)
+            self._folders = FolderMaker(config.site_dir, (os.path.dirname(f.abs_dest_path) for f in self._page_files.values()))
         if quick is not None:  # the same images as the last build (_plan_quick checked it)
             assert self._previous is not None
             self.images = self._previous.images
@@ -625,6 +628,15 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 self.render.misses += 1
         self._deferred = {}
 
+    def _stop_folders(self, *, wait: bool) -> None:
+        if self._folders is None:
+            return
+        if wait:
+            self._folders.wait()
+        else:
+            self._folders.stop()
+        self._folders = None
+
     def _stop_watching(self) -> None:
         """Take back the log hooks of on_pre_build (pages are all written)."""
         logging.getLogger("mkdocs.commands.build").removeFilter(self._linked)
@@ -757,6 +769,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         exports while it indexes, then wait for it. After a quick rebuild of
         the preview server, a child process does all that in the background."""
         self._stop_watching()
+        self._stop_folders(wait=True)
         if self._checker is not None:  # joined when its verdicts were taken, if they were
             self._checker.stop()
             self._checker = None
@@ -844,6 +857,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         quick rebuild will not start from its planner, nor, after a full
         build (which emptied the folder first), from the last build."""
         self._stop_watching()
+        self._stop_folders(wait=False)
         self._thaw()
         self._planner = None
         if self._quick is None:

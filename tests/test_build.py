@@ -204,6 +204,13 @@ def test_documents_are_published_with_type_and_size(site):
             assert (site / "agenda" / "couches-lavables-corbeny-2016" / href).resolve().is_file()
 
 
+def test_the_site_has_no_empty_folder(site):
+    """The pages' folders are made ahead of their files (emit.FolderMaker):
+    only folders that receive a file."""
+    empty = [p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_dir() and not any(p.iterdir())]
+    assert empty == []
+
+
 def test_no_email_address_in_plain_text(site):
     html = (site / "fiches" / "eit-thur-doller" / "index.html").read_text(encoding="utf-8")
     for page in site.rglob("*.html"):

@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from generators.emit import swap_folder, write_atomically
+from generators.emit import FolderMaker, swap_folder, write_atomically
 
 
 def _tree(root: Path, marker: str, files: int = 50) -> Path:
@@ -86,3 +86,30 @@ def test_the_swapped_tree_gets_the_mode_of_a_plain_new_folder(tmp_path):
 
 def _mode(path: Path) -> int:
     return path.stat().st_mode & 0o7777
+
+
+def test_the_folder_maker_makes_the_folders_and_their_parents_under_its_root(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "existe").mkdir()
+    (root / "fichier").write_text("x", encoding="utf-8")
+    maker = FolderMaker(root, [
+        root / "fiches" / "a" / "b", root / "fiches" / "c", root / "existe", root,
+        tmp_path / "ailleurs" / "x",  # outside the root: never made
+        root / "fichier" / "dessous",  # a file where a folder would go: left to the writer, no error here
+        root / "fichiers",  # after it: still made
+    ])
+    assert maker.count == 8  # fiches, fiches/a, fiches/a/b, fiches/c, existe, fichier, fichier/dessous, fichiers
+    maker.wait()
+    made = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir())
+    assert made == ["existe", "fiches", "fiches/a", "fiches/a/b", "fiches/c", "fichiers"]
+    assert not (tmp_path / "ailleurs").exists()
+    maker.wait()  # twice is harmless
+
+
+def test_a_stopped_folder_maker_is_waited_for_and_nothing_to_make_starts_nothing(tmp_path):
+    maker = FolderMaker(tmp_path, [tmp_path / f"page-{n}" for n in range(2000)])
+    maker.stop()
+    assert maker._process is None
+    empty = FolderMaker(tmp_path, [tmp_path, tmp_path.parent])
+    assert empty.count == 0 and empty._process is None
