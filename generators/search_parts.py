@@ -50,7 +50,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from .emit import place_cached_in_folder
+from .emit import discard_folders, place_cached_in_folder
 from .search import (
     BUNDLE_DIR,
     EXCLUDED_SELECTORS,
@@ -413,9 +413,16 @@ class PartedIndexing:
         except BaseException as error:  # noqa: BLE001 - handed to finish()
             self._result = error
         finally:
-            _remove_trees(self._scanned[2])  # those of parts not indexed (cancelled, failed)
             if self.temporary:
                 shutil.rmtree(self.cache_dir, ignore_errors=True)
+            elif isinstance(self._result, BaseException):
+                _remove_trees(self._scanned[2])  # cancelled or failed: gone before finish() returns
+            else:
+                # Each tree links every page of its part into as many folders:
+                # deleting one took 0.3 s at 2,000 pages, before the next part
+                # could start. A detached process deletes them all at the end
+                # (emit.discard_folders); the next build's _prune takes what it left.
+                discard_folders([work for _, _, work in self._scanned[2] if work is not None])
 
     def _index(self) -> IndexReport:
         known, groups, plan = self._scanned
@@ -428,7 +435,7 @@ class PartedIndexing:
                 self.indexed.append(number)
             bundles.append((number, entry))
         pages = self._place(bundles, sort_tables([[known[path][2] for path, _ in groups[number]] for number in sorted(groups)]))
-        self._prune({entry.name for _, entry in bundles} | {PAGES_MEMO})
+        self._prune({entry.name for _, entry in bundles} | {PAGES_MEMO} | {work.name for _, _, work in plan if work is not None})
         self._save_pages(known)
         seconds = time.perf_counter() - self.started
         bundle = self.site_dir / BUNDLE_DIR
@@ -456,25 +463,23 @@ class PartedIndexing:
         work.replace(memo)
 
     def _index_part(self, work: Path, entry: Path) -> None:
-        """Index the pages of ``work/site`` (``_tree``) into the cache entry ``entry``."""
-        try:
-            tree, output = work / "site", work / "bundle"
-            command = pagefind_command(tree, self.root_selector, output_path=output)
-            with self._lock:
-                if self._stop.is_set():
-                    raise SearchIndexError("indexation interrompue")
-                try:
-                    self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                except OSError as error:
-                    raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None
-            text, _ = self._process.communicate()
-            if self._process.returncode != 0:
-                raise SearchIndexError(f"Pagefind a échoué (code {self._process.returncode}) : {(text or '').strip()[-2000:]}")
-            stabilise_bundle(output)
-            shutil.rmtree(entry, ignore_errors=True)
-            output.rename(entry)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        """Index the pages of ``work/site`` (``_tree``) into the cache entry
+        ``entry``. ``work`` stays: ``_run`` deletes the trees."""
+        tree, output = work / "site", work / "bundle"
+        command = pagefind_command(tree, self.root_selector, output_path=output)
+        with self._lock:
+            if self._stop.is_set():
+                raise SearchIndexError("indexation interrompue")
+            try:
+                self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            except OSError as error:
+                raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None
+        text, _ = self._process.communicate()
+        if self._process.returncode != 0:
+            raise SearchIndexError(f"Pagefind a échoué (code {self._process.returncode}) : {(text or '').strip()[-2000:]}")
+        stabilise_bundle(output)
+        shutil.rmtree(entry, ignore_errors=True)
+        output.rename(entry)
 
     def _place(self, bundles: list[tuple[int, Path]], tables: dict[str, list[list[str]]]) -> int:
         """Link the bundles into the site, give them global sort lists

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,7 @@ def test_each_part_sorts_its_pages_among_all_the_parts_pages(tmp_path):
     assert sorted(ranks) == list(range(len(dated)))  # each rank is one page's, in one part
     assert [ranks[rank] for rank in sorted(ranks)] == sorted(dated.values())
     # The cache keeps Pagefind's own files: the site's metadata and entry are new files.
+    assert _trees_gone(cache)
     for bundle in found:
         for name in ("pagefind-entry.json",):
             assert not any((entry / name).samefile(bundle / name) for entry in cache.iterdir() if entry.is_dir())
@@ -179,6 +181,17 @@ def test_auto_takes_one_part_per_two_thousand_pages():
     assert resolve_parts(3, 14_683) == 3 and resolve_parts(1, 14_683) == 1
 
 
+def _trees_gone(cache: Path, seconds: float = 30.0) -> bool:
+    """Whether the temporary trees of the parts indexed (tmp-*) are gone:
+    a detached process deletes them once the indexing is done."""
+    deadline = time.monotonic() + seconds
+    while list(cache.glob("tmp-*")):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_a_rebuild_indexes_again_only_the_part_whose_page_changed(tmp_path):
     site, cache = tmp_path / "site", tmp_path / "cache"
     paths = write_site(site, 30)
@@ -187,6 +200,7 @@ def test_a_rebuild_indexes_again_only_the_part_whose_page_changed(tmp_path):
     assert sorted(first.indexed) == sorted({part_of(path, 3) for path in paths})
     before = tmp_path / "before"
     shutil.copytree(site / BUNDLE_DIR, before)
+    assert _trees_gone(cache)  # the parts' trees, deleted by a detached process
     entries = sorted(p.name for p in cache.iterdir())
 
     changed = paths[5]
@@ -204,6 +218,7 @@ def test_a_rebuild_indexes_again_only_the_part_whose_page_changed(tmp_path):
         same = filecmp.cmpfiles(old, new, files, shallow=False)[0]
         assert (same == files) == (other != number), other
     # The changed part's old entry was pruned: one entry per part again.
+    assert _trees_gone(cache)
     after = sorted(p.name for p in cache.iterdir())
     assert len(after) == len(entries) and len(set(after) - set(entries)) == 1
 
