@@ -18,11 +18,13 @@ see ``corpus.py``), in child processes so that each figure stands alone:
 - the warm rebuild after one edited sheet: the cold build left its caches
   (``.cache/pages/`` for rendered pages, ``.cache/images/`` for images and
   social cards); one sheet gets a new sentence and the site is built again,
-  with the pages taken from the cache and re-rendered, and the share of that
-  time Pagefind took (it always indexes the whole site). It builds over the
+  with the pages taken from the cache and re-rendered, and the time Pagefind
+  took (the parts of the index whose pages changed). It builds over the
   cold build's site, as an editor's second ``make build`` does: the previous
   site is deleted by a detached process once the new one is in place, and
-  the benchmark prints how long after the command that took.
+  the benchmark prints how long after the command that took. Then the same
+  sheet's summary is edited and the site built again: a summary also shows
+  on other pages (the sheet's actors, listings, term pages).
 
 Then the scaling exponent between the smallest and the largest size:
 log(t2 / t1) / log(pages2 / pages1), for portail and the baseline (1.0 is
@@ -308,6 +310,10 @@ class Row:
     warm_rendered: int | None
     validate_cached: float = 0.0  # a second run, with .cache/validation from the first
     validate_checkout: float = 0.0  # the same cache, every file dated anew as by a fresh checkout
+    summary: float = 0.0  # warm again, the same sheet's summary edited too
+    summary_pagefind: float | None = None
+    summary_hits: int | None = None
+    summary_rendered: int | None = None
 
 
 
@@ -330,6 +336,14 @@ def set_search_parts(root: Path, parts: int | str) -> None:
     if anchor not in text:
         raise SystemExit(f"{config} : la ligne « declaration » du greffon portail est introuvable")
     config.write_text(text.replace(anchor, f"{anchor}      recherche:\n        parties: {parts}\n", 1), encoding="utf-8")
+
+
+def wait_for_discarded(site: Path) -> float:
+    """Seconds until the previous site, deleted by a detached process, is gone."""
+    returned = time.perf_counter()
+    while any(site.parent.glob(f".{site.name}.old-*")):
+        time.sleep(0.1)
+    return time.perf_counter() - returned
 
 
 def measure(sheets: int, work: Path, parts: int | str = "auto") -> Row:
@@ -369,16 +383,28 @@ def measure(sheets: int, work: Path, parts: int | str = "auto") -> Row:
     try:
         sheet.write_bytes(original + "\nUne phrase ajoutée pour mesurer la reconstruction.\n".encode("utf-8"))
         warm = run_child("build", str(root), str(site))  # over the cold build's site, as an editor's second build
-        returned = time.perf_counter()
-        while any(site.parent.glob(f".{site.name}.old-*")):  # the previous site, deleted by a detached process
-            time.sleep(0.1)
-        discarded = time.perf_counter() - returned
+        discarded = wait_for_discarded(site)
+        print(
+            f"[{sheets} fiches] reconstruction à chaud (1 fiche modifiée) : {warm['seconds']:.1f} s dont Pagefind "
+            f"{warm['pagefind']} s ; {warm['hits']} pages reprises du cache, {warm['rendered']} rendues ; "
+            f"l'ancien site, supprimé en arrière-plan, a disparu {discarded:.1f} s après la fin de la commande",
+            flush=True,
+        )
+        # Then the same sheet's summary: it shows on other pages too (its
+        # actors' pages, listings, term pages), which render again.
+        edited = sheet.read_text(encoding="utf-8")
+        summary = re.sub(r"^(resume: .*)$", r"\1 Résumé complété.", edited, count=1, flags=re.MULTILINE)
+        if summary == edited:
+            raise SystemExit(f"{sheet} : pas de ligne « resume: » à modifier")
+        sheet.write_text(summary, encoding="utf-8")
+        warm_summary = run_child("build", str(root), str(site))
+        wait_for_discarded(site)
     finally:
         sheet.write_bytes(original)
     print(
-        f"[{sheets} fiches] reconstruction à chaud (1 fiche modifiée) : {warm['seconds']:.1f} s dont Pagefind "
-        f"{warm['pagefind']} s ; {warm['hits']} pages reprises du cache, {warm['rendered']} rendues ; "
-        f"l'ancien site, supprimé en arrière-plan, a disparu {discarded:.1f} s après la fin de la commande",
+        f"[{sheets} fiches] reconstruction à chaud (résumé de la même fiche modifié) : {warm_summary['seconds']:.1f} s "
+        f"dont Pagefind {warm_summary['pagefind']} s ; {warm_summary['hits']} pages reprises du cache, "
+        f"{warm_summary['rendered']} rendues",
         flush=True,
     )
     shutil.rmtree(site)
@@ -408,6 +434,7 @@ def measure(sheets: int, work: Path, parts: int | str = "auto") -> Row:
         sheets, validate_process, loading["load"], loading["problems"], build, pages, peak_tree, peak_process, peak_children,
         mkdocs_seconds + pagefind_seconds, baseline_pages, hugo, hugo_pages, hugo_note, build_cpu, mkdocs_cpu + pagefind_cpu,
         warm["seconds"], warm["pagefind"], warm["hits"], warm["rendered"], validate_cached, validate_checkout,
+        warm_summary["seconds"], warm_summary["pagefind"], warm_summary["hits"], warm_summary["rendered"],
     )
 
 
@@ -437,6 +464,10 @@ def report(rows: list[Row]) -> None:
             f"{r.sheets} fiches, à chaud (1 fiche modifiée) : {r.warm:.1f} s, dont Pagefind {r.warm_pagefind} s ; "
             f"{r.warm_hits} pages reprises du cache, {r.warm_rendered} rendues ; cible : moins que Hugo à froid"
             + (f" ({r.hugo:.1f} s)" if r.hugo is not None else "")
+        )
+        print(
+            f"{r.sheets} fiches, à chaud (puis le résumé de la même fiche modifié) : {r.summary:.1f} s, dont Pagefind "
+            f"{r.summary_pagefind} s ; {r.summary_hits} pages reprises du cache, {r.summary_rendered} rendues"
         )
     for r in rows:
         print(
