@@ -42,6 +42,8 @@ from .emit import place_cached_in_folder, write_atomically
 
 FORMAT = b"portail-render-cache-3"
 LAST_BUILD = "last-build-key"  # beside the entries' folders
+PAGE_KEYS = "page-keys"  # the last build's page keys (RenderCache.last_keys), beside them too
+PAGE_KEYS_FORMAT = "portail-page-keys-2"
 
 
 class Untraceable(Exception):
@@ -466,6 +468,33 @@ class RenderCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_atomically(self.folder / LAST_BUILD, build_key)
+        except OSError:
+            pass
+
+    def last_keys(self, inputs: bytes) -> dict[str, tuple[bytes, bytes, int]] | None:
+        """The page keys the last build recorded (``remember_keys``), by
+        source URI: (digest of the page's Markdown, key, HTML size); None
+        unless that build had the same ``inputs``."""
+        try:
+            data = pickle.loads((self.folder / PAGE_KEYS).read_bytes())
+        except Exception:  # noqa: BLE001 - absent, cut short, another format: no memo
+            return None
+        if not (isinstance(data, tuple) and len(data) == 3 and data[0] == PAGE_KEYS_FORMAT and data[1] == inputs):
+            return None
+        return data[2] if isinstance(data[2], dict) else None
+
+    def holds(self, src_uri: str, key: bytes, size: int | None) -> bool:
+        """Whether the HTML stored for ``key`` is there with ``size`` bytes (one
+        stat; its head is not read: the file is named by the key)."""
+        try:
+            return self.html_path(src_uri, key).stat().st_size == size
+        except OSError:
+            return False
+
+    def remember_keys(self, inputs: bytes, keys: dict[str, tuple[bytes, bytes, int]]) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.folder / PAGE_KEYS, pickle.dumps((PAGE_KEYS_FORMAT, inputs, keys), protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass
 

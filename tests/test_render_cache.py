@@ -239,6 +239,7 @@ def _build(project: Path, site: Path, *, cache: bool = True, validated: list | N
         [str(PORTAIL), "build", "--site-dir", str(site)], cwd=project, env=env, capture_output=True, text=True, check=False
     )
     output = result.stdout + result.stderr
+    site.with_name(site.name + ".log").write_text(output, encoding="utf-8")
     assert result.returncode == 0, output[-3000:]
     # MkDocs' "Page skipped" for each page linked from the cache is dropped (plugin._Linked).
     assert "Page skipped" not in output, output[-3000:]
@@ -356,6 +357,47 @@ def test_editing_content_re_renders_the_pages_that_show_it(warm_project, tmp_pat
     assert "Une phrase ajoutée pour la reconstruction." in page
     naming = [p for p in (tmp_path / "edit-warm" / "fiches").rglob("index.html") if "Espace Environnement Picardie" in p.read_text(encoding="utf-8")]
     assert len(naming) >= 3  # every sheet carried by the actor shows its new name
+
+
+RECALLED = re.compile(r"(\d+) clé\(s\) de page reprise\(s\) de la construction précédente")
+
+
+def test_after_a_body_edit_the_other_pages_keep_their_last_keys(warm_project, tmp_path):
+    """Only a page's own Markdown changed (a sheet's body): every other page
+    takes its key from the last build's (RenderCache.last_keys) instead of
+    digesting its data again; any other change computes them all."""
+    sheet = warm_project / "fiches" / "diagnostics-flux-pme-somme.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8") + "\nUne phrase ajoutée au corps seulement.\n", encoding="utf-8")
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "body")
+    assert rendered == 1 and hits > 200
+    output = (tmp_path / "body-warm.log").read_text(encoding="utf-8")
+    recalled = int(RECALLED.search(output).group(1))
+    assert 100 < recalled < hits  # the parent's share (the child checks the rest), the edited page not among them
+    assert "Une phrase ajoutée au corps seulement." in (tmp_path / "body-warm" / "fiches" / "diagnostics-flux-pme-somme" / "index.html").read_text(encoding="utf-8")
+
+    # A summary (frontmatter) shows on other pages: no key is taken.
+    text = sheet.read_text(encoding="utf-8")
+    sheet.write_text(re.sub(r"^(resume: .*)$", r"\1 Complété.", text, count=1, flags=re.MULTILINE), encoding="utf-8")
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "summary")
+    assert rendered > 1
+    assert RECALLED.search((tmp_path / "summary-warm.log").read_text(encoding="utf-8")) is None
+
+
+def test_a_recalled_key_whose_html_left_the_cache_renders_its_page_again(warm_project, tmp_path):
+    import pickle
+
+    from generators.render_cache import PAGE_KEYS
+
+    cache = RenderCache(warm_project / ".cache" / "pages")
+    _, _, keys = pickle.loads((cache.folder / PAGE_KEYS).read_bytes())
+    uri = "fiches/diagnostics-flux-pme-somme.md"
+    _, key, size = keys[uri]
+    assert cache.holds(uri, key, size)
+    cache.html_path(uri, key).unlink()
+    assert not cache.holds(uri, key, size)
+    hits, rendered = _warm_equals_cold(warm_project, tmp_path, "lost")
+    assert rendered == 1 and hits > 200
+    assert RECALLED.search((tmp_path / "lost-warm.log").read_text(encoding="utf-8"))
 
 
 def test_a_template_change_re_renders_every_page_that_uses_it(warm_project, tmp_path):
