@@ -560,7 +560,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """Fork the child that renders the second half of the plugin's pages;
         or, when the last build had the same build-wide key (most pages will
         be taken from the cache), the child that checks the last CHECK_SHARE
-        of them (_check_share)."""
+        of them (_check_share); none when the last build's page keys serve
+        (_recall_keys)."""
         self._deferred, self._join_after, self._second_count, self._second = {}, None, 0, None
         self._share_hits, self._checker, self._verdicts = set(), None, None
         if self._quick is not None or self._serving or self._in_second:
@@ -569,6 +570,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if not can_fork(list(config.plugins), len(order)):
             return
         warm = self.render is not None and self.render.last_build_key() == self.render_key
+        if warm and self._last_keys is not None:
+            return  # pages whose Markdown is unchanged take their last keys (_recall_keys): too little left to share
         share = split_share(order, CHECK_SHARE) if warm else split_share(order)
         gc.freeze()  # the child shares the parent's objects without the collector touching them
         try:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from generators.render_cache import PAGE_KEYS
 from sitebuild import copy_sources
 
 PORTAIL = Path(sys.executable).parent / "portail"
@@ -142,9 +143,17 @@ def test_a_warm_build_has_the_second_process_check_pages_instead_of_rendering_th
     assert re.search(r"rendue\(s\) dont \d+ par un second processus", build("cold")) and len(started) == 1
     sheet = project / "fiches" / "diagnostics-flux-pme-somme.md"
     sheet.write_text(sheet.read_text(encoding="utf-8") + "\nUne phrase ajoutée.\n", encoding="utf-8")
+    # A body edit with the last build's keys at hand: they serve every other
+    # page (plugin._recall_keys), and no child is started.
+    stats = build("body")
+    assert "clé(s) de page reprise(s) de la construction précédente" in stats and len(started) == 1, stats
+    # Without them (another kind of change, or a cache from an older
+    # version), the child checks its share.
+    (project / ".cache" / "pages" / PAGE_KEYS).unlink()
+    sheet.write_text(sheet.read_text(encoding="utf-8") + "\nUne autre phrase.\n", encoding="utf-8")
     stats = build("edited")
     found = re.search(r"pages : (\d+) reprise\(s\) du cache, (\d+) rendue\(s\).* (\d+) page\(s\) reprise\(s\) vérifiée\(s\) par un second processus", stats)
-    assert found and len(started) == 2, stats
+    assert found and len(started) == 2 and "clé(s) de page" not in stats, stats
     hits, rendered, verified = map(int, found.groups())
     assert hits > 200 and 1 <= rendered < 10 and started[1] - 10 < verified <= started[1], (stats, started)
 
@@ -179,6 +188,7 @@ def test_a_failed_checking_child_leaves_its_pages_to_the_parent(tmp_path, monkey
         build_site(find_project(config=project / "mkdocs.yml"), today=date(2026, 11, 24), site_dir=tmp_path / name)
 
     build("cold")
+    (project / ".cache" / "pages" / PAGE_KEYS).unlink()  # else the last keys serve, and no child is started
 
     def broken(self, share, config, files):
         raise RuntimeError("panne simulée")
