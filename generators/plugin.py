@@ -43,6 +43,7 @@ from .emit import FolderMaker, place_cached_in_folder, write_outputs
 from .search import SearchIndexError
 from .search_parts import AUTO, MAX_PARTS, make_indexing, resolve_parts
 from .second_renderer import CHECK_SHARE, SecondRenderer, can_fork, split_share
+from .pages import DeferredContext
 from .site import PageSpec, SitePlanner, build_outputs, plan_pages
 from .redirects import RedirectPlan, check_redirects, render_pages
 from .render_cache import Entry, Fingerprinter, Recorder, RenderCache, Untraceable, files_digest, replay
@@ -310,7 +311,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         root = self.validator.declaration.root
         docs_dir = Path(config.docs_dir).resolve()
         if quick is None:
-            self._planner = SitePlanner(content, self.today, config.site_url or "", tiles=self.tiles)
+            self._planner = SitePlanner(content, self.today, config.site_url or "", tiles=self.tiles, defer=not self._serving)
             pages = plan_pages(self._planner)
             self._freeze()
         else:
@@ -508,11 +509,26 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """Priority 0. The navigation is on every page: it is part of every key;
         so is the number of the search index's parts (the search forms say it)."""
         self.search_parts = resolve_parts(self.config.recherche.parties, len(files.documentation_pages()))
+        self._keys, self._inputs, self._last_keys, self._recalled = {}, None, None, 0
         if self.render is not None:
             self.render_key = self.fingerprints.digest((self.render_base, _nav_outline(nav.items, self.pages), self.search_parts))
             self._recall_keys(files)
+        if self._last_keys is None:
+            self._fill_contexts()
+        if self.render is not None:
             self._start_second(nav, config, files)
         return nav
+
+    def _fill_contexts(self) -> None:
+        """Plan now what the item pages left for later (pages.DeferredContext):
+        without the last build's keys, every page is keyed, so all are
+        needed; before the fork, so that the child has them too; frozen
+        with the rest (_freeze)."""
+        deferred = [spec.context for spec in self.pages.values() if isinstance(spec.context, DeferredContext)]
+        for context in deferred:
+            context.fill()
+        if deferred and self._frozen:
+            gc.freeze()
 
     def _recall_keys(self, files) -> None:
         """The last build's page keys, if that build had the same inputs
@@ -520,7 +536,6 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         whose Markdown is unchanged has the same key, which is not computed
         again (about 0.2 ms a page): after a body edit, every page but the
         edited one. The key still goes through the cache's checks."""
-        self._keys, self._inputs, self._last_keys, self._recalled = {}, None, None, 0
         if self.render is None or self._quick is not None or self.content is None:
             return
         try:

@@ -19,7 +19,7 @@ from .declaration import ContentType, Declaration, FieldSpec
 from .geo import Geography, Place, place_of
 from .carte import LEGAL_NOTICE_URL, Tiles, item_locator, map_outputs, map_page
 from .indicators import indicators_page, key_figures
-from .pages import PageSpec, item_url, listing_url, src_uri_for
+from .pages import DeferredContext, PageSpec, item_url, listing_url, src_uri_for
 from .newfile import KIND_HINTS, describe_field
 from .opendata import data_page
 from .related import Relations
@@ -154,8 +154,15 @@ def index_terms(item: Item, declaration: Declaration) -> tuple:
 class SitePlanner:
     """Holds the indexes shared by all pages of one build."""
 
-    def __init__(self, content: ContentSet, today: date, site_url: str = "", territories: TerritoryIndex | None = None, tiles: Tiles | None = None) -> None:
+    def __init__(
+        self, content: ContentSet, today: date, site_url: str = "", territories: TerritoryIndex | None = None,
+        tiles: Tiles | None = None, *, defer: bool = False,
+    ) -> None:
         self.content = content
+        # Item pages' costlier context entries computed when first needed
+        # (pages.DeferredContext); only for a planner whose state stays as it
+        # is until they are (not the preview server's, which rebind() changes).
+        self.defer = defer
         self.tiles = tiles  # a tile server named in mkdocs.yml (carte.py), else None
         self.declaration: Declaration = content.declaration
         self.today = today
@@ -224,17 +231,24 @@ class SitePlanner:
         url = item_url(ctype, item)
         if "{chemin}" in ctype.url:
             return self._free_page(item, ctype, url)
-        context = {
+        present = {
             **self.common(),
             "item": item,
             "ctype": ctype,
             "fields": PanelFields(ctype, item),
             "listing_url": listing_url(ctype),
-            "jsonld": jsonld(item, urljoin(self.site_url, url), self.site_url, self.links),
-            "search": self.search_of(item),
-            "locator": item_locator(item, self),
         }
-        context.update(self._type_context(item))
+
+        def more() -> dict:
+            planned = {
+                "jsonld": jsonld(item, urljoin(self.site_url, url), self.site_url, self.links),
+                "search": self.search_of(item),
+                "locator": item_locator(item, self),
+            }
+            planned.update(self._type_context(item))
+            return planned
+
+        context = DeferredContext(present, more) if self.defer else {**present, **more()}
         return PageSpec(
             src_uri=src_uri_for(url),
             url=url,

@@ -512,6 +512,64 @@ def test_links_are_traced_by_type_and_slug_with_the_same_answers():
         assert _links_arguments("title", (item,), {}) is None  # the item itself is in the page's key
 
 
+def test_a_deferred_context_fills_itself_before_anything_sees_it_whole():
+    import copy
+    import json
+    import pickle
+
+    from generators.pages import DeferredContext
+
+    planned: list[int] = []
+
+    def deferred() -> DeferredContext:
+        return DeferredContext({"item": "fiche", "ctype": "type"}, lambda: planned.append(1) or {"similar": [1, 2], "jsonld": {}})
+
+    context = deferred()
+    assert context.get("item") == "fiche" and context["ctype"] == "type" and "item" in context
+    assert planned == [] and not context.filled  # present entries: nothing planned
+    assert context.get("similar") == [1, 2] and planned == [1] and context.filled
+    assert context.get("absent") is None and planned == [1]  # planned once
+    whole = {"item": "fiche", "ctype": "type", "similar": [1, 2], "jsonld": {}}
+    for seen in (list, dict, lambda c: {**c}, lambda c: dict(c.items()), copy.copy, len, repr,
+                 lambda c: pickle.loads(pickle.dumps(c)), lambda c: json.loads(json.dumps(c)), lambda c: c == whole):
+        planned.clear()
+        result = seen(deferred())
+        assert planned == [1], seen
+        assert result in (list(whole), whole, len(whole), repr(whole), True), (seen, result)
+    changed = deferred()
+    changed["nouveau"] = 1  # a change fills first: the planner's order is kept
+    assert list(changed) == [*whole, "nouveau"]
+    assert "absent" not in deferred()  # asking for a missing entry fills too
+
+
+def test_deferred_item_contexts_are_the_planned_ones_with_the_same_key():
+    """An item page's context planned later (SitePlanner(defer=True)) is
+    the same mapping, in the same order, with the same digest."""
+    from datetime import date
+
+    from generators.content import Item, Validator
+    from generators.declaration import Declaration, load_declaration
+    from generators.pages import DeferredContext
+    from generators.site import Links, SitePlanner, plan_pages
+    from generators.taxonomy import Taxonomy
+    from generators.territories import TerritoryIndex
+
+    content = Validator(load_declaration(REPO / "config" / "types.yml", REPO)).load()
+    now = {spec.src_uri: spec for spec in plan_pages(SitePlanner(content, date(2026, 11, 24), "https://exemple.fr/"))}
+    later = {spec.src_uri: spec for spec in plan_pages(SitePlanner(content, date(2026, 11, 24), "https://exemple.fr/", defer=True))}
+    assert list(now) == list(later)
+    deferred = [uri for uri, spec in later.items() if isinstance(spec.context, DeferredContext)]
+    assert len(deferred) > 50
+    # As the plugin digests them: the shared indexes stand for themselves.
+    digest = Fingerprinter({Links: lambda _: "links", Taxonomy: lambda _: "taxonomy", TerritoryIndex: lambda _: "territories",
+                            Declaration: lambda _: "declaration"}, skip={Item: frozenset({"body", "body_line"})},
+                           pickled=frozenset({Item})).digest
+    for uri in deferred:
+        assert not later[uri].context.filled
+        assert list(later[uri].context) == list(now[uri].context), uri
+        assert digest(later[uri].context) == digest(now[uri].context), uri
+
+
 def test_the_stand_in_for_converting_a_cached_page_leaves_what_mkdocs_leaves():
     """plugin._skip_conversion replaces Page.render for a page taken from the
     cache: it must leave the attributes MkDocs' own conversion of an empty
