@@ -52,19 +52,21 @@ class DeferredContext(dict):
         if more is not None:
             dict.update(self, more())
 
-    def __getitem__(self, key):
+    def _asked(self, key) -> None:
+        """An entry not already there may be among the planned ones."""
         if self._more is not None and not dict.__contains__(self, key):
             self.fill()
+
+    def __getitem__(self, key):
+        self._asked(key)
         return dict.__getitem__(self, key)
 
     def get(self, key, default=None):
-        if self._more is not None and not dict.__contains__(self, key):
-            self.fill()
+        self._asked(key)
         return dict.get(self, key, default)
 
     def __contains__(self, key) -> bool:
-        if self._more is not None and not dict.__contains__(self, key):
-            self.fill()
+        self._asked(key)
         return dict.__contains__(self, key)
 
     __hash__ = None  # type: ignore[assignment]

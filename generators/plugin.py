@@ -724,23 +724,14 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         if self._inputs is not None:
             text = hashlib.blake2b(markdown.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         if self._checker is not None and src_uri in self._checker.share and (verdict := self._verdict(src_uri)) is not None:
-            key, size = verdict
-            if text is not None:
-                self._keys[src_uri] = (text, key, size)
-            self.render.trust(src_uri, key, size)
-            return self._hit(src_uri, key, page)
+            return self._trusted_hit(src_uri, text, *verdict, page)
         last = self._last_keys.get(src_uri) if self._last_keys is not None else None
         if last is not None and last[0] == text and self.render.holds(src_uri, last[1], last[2]):
             # Nothing the key is made of changed, so neither did the answers
             # its recorded calls got (the shared indexes are made of the same
             # items and images); the HTML is named by the key.
-            key, size = last[1], last[2]
-            self._keys[src_uri] = last
             self._recalled += 1
-            self.render.trust(src_uri, key, size)
-            if self._second is not None and src_uri in self._second.share:
-                self._share_hits.add(src_uri)
-            return self._hit(src_uri, key, page)
+            return self._trusted_hit(src_uri, text, last[1], last[2], page)
         try:
             key = self._page_key(page, spec, markdown, files)
         except Untraceable as reason:
@@ -763,6 +754,16 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self.render.misses += 1
         self._misses[src_uri] = (key, [], {})
         return markdown
+
+    def _trusted_hit(self, src_uri: str, text: bytes | None, key: bytes, size: int, page) -> str:
+        """A hit whose key and HTML size are known without reading its head
+        (the checking child's verdict, or the last build's key)."""
+        if text is not None:
+            self._keys[src_uri] = (text, key, size)
+        self.render.trust(src_uri, key, size)
+        if self._second is not None and src_uri in self._second.share:
+            self._share_hits.add(src_uri)
+        return self._hit(src_uri, key, page)
 
     def _hit(self, src_uri: str, key: bytes, page) -> str:
         """on_page_markdown's answer for a page taken from the cache: its

@@ -411,13 +411,11 @@ class RenderCache:
         head = checked if checked is not None and checked[0] == key else self._head(src_uri)
         if head is None or head[0] != key:
             return False
-        size = head[-1]
         # The HTML file is named by the key: the same name and size is the same page.
-        source = self.html_path(src_uri, key)
+        if not self.holds(src_uri, key, head[-1]):
+            return False
         try:
-            if source.stat().st_size != size:
-                return False
-            place_cached_in_folder(source, target)
+            place_cached_in_folder(self.html_path(src_uri, key), target)
         except OSError:
             return False
         return True

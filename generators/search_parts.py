@@ -322,11 +322,15 @@ def _link_tree(source: Path, target: Path) -> None:
             place_cached_in_folder(Path(folder, name), target / relative / name)
 
 
+def _trees(plan: list[tuple[int, Path, Path | None]]) -> list[Path]:
+    """The temporary trees of a plan (``PartedIndexing._scan``)."""
+    return [work for _, _, work in plan if work is not None]
+
+
 def _remove_trees(plan: list[tuple[int, Path, Path | None]]) -> None:
-    """Remove the temporary trees of a plan (``PartedIndexing._scan``) that are still there."""
-    for _, _, work in plan:
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
+    """Remove the temporary trees of a plan that are still there."""
+    for work in _trees(plan):
+        shutil.rmtree(work, ignore_errors=True)
 
 
 class PartedIndexing:
@@ -422,7 +426,7 @@ class PartedIndexing:
                 # deleting one took 0.3 s at 2,000 pages, before the next part
                 # could start. A detached process deletes them all at the end
                 # (emit.discard_folders); the next build's _prune takes what it left.
-                discard_folders([work for _, _, work in self._scanned[2] if work is not None])
+                discard_folders(_trees(self._scanned[2]))
 
     def _index(self) -> IndexReport:
         known, groups, plan = self._scanned
@@ -435,7 +439,7 @@ class PartedIndexing:
                 self.indexed.append(number)
             bundles.append((number, entry))
         pages = self._place(bundles, sort_tables([[known[path][2] for path, _ in groups[number]] for number in sorted(groups)]))
-        self._prune({entry.name for _, entry in bundles} | {PAGES_MEMO} | {work.name for _, _, work in plan if work is not None})
+        self._prune({entry.name for _, entry in bundles} | {PAGES_MEMO} | {work.name for work in _trees(plan)})
         self._save_pages(known)
         seconds = time.perf_counter() - self.started
         bundle = self.site_dir / BUNDLE_DIR
