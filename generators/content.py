@@ -7,10 +7,12 @@ unique slugs and references between items.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -31,6 +33,30 @@ PARALLEL_THRESHOLD = 1500  # below this, starting workers costs more than it sav
 # worker often checked a whole task alone at the end, about 1 s.
 CHUNK_FILES = 100
 _WORKER_VALIDATOR: "Validator | None" = None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while content is loaded: it makes
+    millions of small objects (results unpickled from the cache, summaries)
+    and no cycles worth collecting, yet each full collection walked every
+    object the process held. 10,000 sheets: loading from the cache 1.45 ->
+    0.7 s; ``portail validate`` without its cache 3.2 -> 2.9 s."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _start_worker() -> None:
+    """A forked worker collects its own garbage (a failed check makes
+    cycles), but not the objects it inherited: frozen, they are never walked
+    (nor their memory pages copied by touching them)."""
+    gc.enable()
+    gc.freeze()
 
 
 def _validate_chunk(paths: list[Path], keep_items: bool, recorded: bool = False) -> list[tuple]:
@@ -130,6 +156,10 @@ class Validator:
         files that did not change (validation_cache.py); with items, the
         build's cache file, without, ``portail validate``'s.
         """
+        with _collector_paused():
+            return self._load(paths, keep_items, cache)
+
+    def _load(self, paths: list[Path] | None, keep_items: bool, cache: Path | None) -> ContentSet:
         content = ContentSet(self.declaration)
         files = discover(self.declaration)
         extra = [p for p in (paths or []) if p.is_file() and p.resolve() not in set(files)]
@@ -217,7 +247,9 @@ class Validator:
         _WORKER_VALIDATOR = self
         chunks = [files[i : i + CHUNK_FILES] for i in range(0, len(files), CHUNK_FILES)]
         try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            with ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+            ) as pool:
                 for results in pool.map(_validate_chunk, chunks, [keep_items] * len(chunks), [recorded] * len(chunks)):
                     yield from results
         finally:

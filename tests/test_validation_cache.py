@@ -245,6 +245,63 @@ def test_validation_split_over_workers_gives_the_serial_outcome(tmp_path, monkey
     assert list(split.summaries.items()) == list(serial.summaries.items())
 
 
+def test_loading_pauses_the_collector_and_gives_it_back_as_it_was(tmp_path, monkeypatch):
+    """No cyclic garbage collection while content loads (content._collector_paused);
+    afterwards the collector is as it was, also when loading fails."""
+    import gc
+
+    import generators.content as content
+    from generators.declaration import load_declaration
+    from sitebuild import copy_sources
+
+    root = copy_sources(tmp_path / "depot")
+    declaration = load_declaration(root / "config" / "types.yml", root)
+    seen = []
+    checks = Validator.check_across_files
+    monkeypatch.setattr(Validator, "check_across_files", lambda self, s: seen.append(gc.isenabled()) or checks(self, s))
+    assert gc.isenabled()
+    assert Validator(declaration).load().items
+    assert seen == [False] and gc.isenabled()
+
+    gc.disable()
+    try:
+        Validator(declaration).load()
+        assert not gc.isenabled()  # not enabled by loading
+    finally:
+        gc.enable()
+
+    monkeypatch.setattr(content, "discover", lambda declaration: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        Validator(declaration).load()
+    assert gc.isenabled()
+
+
+def _collector_state() -> tuple[bool, int]:
+    import gc
+
+    return gc.isenabled(), gc.get_freeze_count()
+
+
+def test_a_validation_worker_collects_its_own_garbage_but_not_what_it_inherited():
+    """Forked while the parent's collector is paused, a worker enables its
+    own and freezes the objects it inherited (content._start_worker)."""
+    import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import generators.content as content
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("workers are only forked where fork exists")
+    gc.disable()
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=content._start_worker) as pool:
+            enabled, frozen = pool.submit(_collector_state).result()
+    finally:
+        gc.enable()
+    assert enabled and frozen > 1000
+
+
 class _Counting:
     """A ProcessPoolExecutor factory that records the tasks handed to it."""
 
