@@ -44,6 +44,8 @@ FORMAT = b"portail-render-cache-3"
 LAST_BUILD = "last-build-key"  # beside the entries' folders
 PAGE_KEYS = "page-keys"  # the last build's page keys (RenderCache.last_keys), beside them too
 PAGE_KEYS_FORMAT = "portail-page-keys-2"
+OUTPUTS = "outputs"  # the last build's feeds, calendars and exports (RenderCache.last_outputs)
+OUTPUTS_FORMAT = "portail-outputs-1"
 
 
 class Untraceable(Exception):
@@ -493,6 +495,35 @@ class RenderCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_atomically(self.folder / PAGE_KEYS, pickle.dumps((PAGE_KEYS_FORMAT, inputs, keys), protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
+
+    def last_outputs(self, inputs: bytes) -> list[tuple[str, bytes]] | None:
+        """The feeds, calendars and exports the last build made
+        (``remember_outputs``), as (site path, bytes); None unless that
+        build had the same ``inputs``. They are made of the items without
+        their bodies and of what the build-wide key holds (code, data,
+        configuration, date), all in ``inputs``: after a body edit they are
+        the same bytes. The inputs are read first: the files (30 MB at
+        10,000 sheets) only when they match."""
+        try:
+            with open(self.folder / OUTPUTS, "rb") as stream:
+                if pickle.load(stream) != (OUTPUTS_FORMAT, inputs):
+                    return None
+                outputs = pickle.load(stream)
+        except Exception:  # noqa: BLE001 - absent, cut short, another format: made again
+            return None
+        if not (isinstance(outputs, list) and all(
+            isinstance(o, tuple) and len(o) == 2 and isinstance(o[0], str) and isinstance(o[1], bytes) for o in outputs
+        )):
+            return None
+        return outputs
+
+    def remember_outputs(self, inputs: bytes, outputs: list[tuple[str, bytes]]) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.folder / OUTPUTS, pickle.dumps((OUTPUTS_FORMAT, inputs), protocol=pickle.HIGHEST_PROTOCOL)
+                             + pickle.dumps(outputs, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass
 

@@ -187,6 +187,23 @@ def test_entries_round_trip_and_damaged_entries_are_misses(tmp_path):
     assert sorted(p.name.split(".")[-1] for p in (tmp_path / "pages").rglob("*.*")) == ["html", "pickle"]
 
 
+def test_the_last_outputs_serve_only_the_same_inputs_and_damage_is_a_miss(tmp_path):
+    from generators.render_cache import OUTPUTS
+
+    cache = RenderCache(tmp_path / "pages")
+    assert cache.last_outputs(b"inputs") is None
+    outputs = [("flux/fiches.xml", b"<rss/>"), ("donnees/fiches.json", "[\"é\"]".encode())]
+    cache.remember_outputs(b"inputs", outputs)
+    assert cache.last_outputs(b"inputs") == outputs
+    assert cache.last_outputs(b"others") is None
+    whole = (cache.folder / OUTPUTS).read_bytes()
+    (cache.folder / OUTPUTS).write_bytes(whole[:-3])  # cut short: made again, never part of them
+    assert cache.last_outputs(b"inputs") is None
+    cache.remember_outputs(b"inputs", [("a", "pas des octets")])
+    assert cache.last_outputs(b"inputs") is None
+    assert cache.prune([]) == 0 and (cache.folder / OUTPUTS).exists()  # not a page entry
+
+
 def test_a_checked_head_is_not_read_again_to_place_its_page(tmp_path):
     """load_head keeps the key and the HTML's size until place() uses them,
     so a cached page's head is read once per build; the HTML, named by its
@@ -359,6 +376,7 @@ def test_editing_content_re_renders_the_pages_that_show_it(warm_project, tmp_pat
     assert len(naming) >= 3  # every sheet carried by the actor shows its new name
 
 
+OUTPUTS_KEPT = re.compile(r"flux et exports : \d+ fichier\(s\) repris de la construction précédente")
 RECALLED = re.compile(r"(\d+) clé\(s\) de page reprise\(s\) de la construction précédente")
 
 
@@ -374,13 +392,15 @@ def test_after_a_body_edit_the_other_pages_keep_their_last_keys(warm_project, tm
     recalled = int(RECALLED.search(output).group(1))
     assert recalled == hits  # every page but the edited one; no checking child then (plugin._start_second)
     assert "Une phrase ajoutée au corps seulement." in (tmp_path / "body-warm" / "fiches" / "diagnostics-flux-pme-somme" / "index.html").read_text(encoding="utf-8")
+    assert OUTPUTS_KEPT.search(output)  # feeds, calendars and exports too (plugin._outputs)
 
     # A summary (frontmatter) shows on other pages: no key is taken.
     text = sheet.read_text(encoding="utf-8")
     sheet.write_text(re.sub(r"^(resume: .*)$", r"\1 Complété.", text, count=1, flags=re.MULTILINE), encoding="utf-8")
     hits, rendered = _warm_equals_cold(warm_project, tmp_path, "summary")
     assert rendered > 1
-    assert RECALLED.search((tmp_path / "summary-warm.log").read_text(encoding="utf-8")) is None
+    output = (tmp_path / "summary-warm.log").read_text(encoding="utf-8")
+    assert RECALLED.search(output) is None and OUTPUTS_KEPT.search(output) is None
 
 
 def test_a_recalled_key_whose_html_left_the_cache_renders_its_page_again(warm_project, tmp_path):
@@ -491,6 +511,23 @@ def test_templates_never_read_the_body_of_an_item():
         if reading.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_feeds_calendars_and_exports_never_read_the_body_of_an_item():
+    """The last build's outputs serve a build whose items differ only by
+    their bodies (RenderCache.last_outputs): they must not show them."""
+    import dataclasses
+    from datetime import date
+
+    from generators.content import Validator
+    from generators.declaration import load_declaration
+    from generators.site import build_outputs
+
+    content = Validator(load_declaration(REPO / "config" / "types.yml", REPO)).load()
+    made = build_outputs(content, date(2026, 11, 24), "https://exemple.org/", "Portail")
+    assert any(o.path.endswith(".ics") for o in made) and any(o.path.endswith(".csv") for o in made)
+    content.items = [dataclasses.replace(item, body=f"Un autre texte pour {item.slug}.", body_line=99) for item in content.items]
+    assert build_outputs(content, date(2026, 11, 24), "https://exemple.org/", "Portail") == made
 
 
 def test_links_are_traced_by_type_and_slug_with_the_same_answers():
