@@ -41,7 +41,7 @@ def _collector_paused() -> Iterator[None]:
     millions of small objects (results unpickled from the cache, summaries)
     and no cycles worth collecting, yet each full collection walked every
     object the process held. 10,000 sheets: loading from the cache 1.45 ->
-    0.7 s; ``portail validate`` without its cache 3.2 -> 2.9 s."""
+    0.85 s; ``portail validate`` without its cache about 3.05 -> 2.8 s."""
     enabled = gc.isenabled()
     gc.disable()
     try:
