@@ -23,7 +23,7 @@ from pathlib import Path
 from jinja2 import BytecodeCache, ChoiceLoader, DictLoader, FileSystemLoader, PrefixLoader
 from jinja2.bccache import Bucket
 from mkdocs.config import config_options as c
-from mkdocs.config.base import Config
+from mkdocs.config.base import Config, ValidationError
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
@@ -44,6 +44,7 @@ from .search import SearchIndexError
 from .search_parts import AUTO, MAX_PARTS, make_indexing, resolve_parts
 from .second_renderer import CHECK_SHARE, SecondRenderer, can_fork, split_share
 from .pages import DeferredContext
+from .plugin_options import EnglishPrefixFilter, OptionMessages
 from .site import PageSpec, SitePlanner, build_outputs, plan_pages
 from .redirects import RedirectPlan, check_redirects, render_pages
 from .render_cache import Entry, Fingerprinter, Recorder, RenderCache, Untraceable, files_digest, replay
@@ -94,10 +95,36 @@ class EditorConfig(Config):
     """Per content type, a folder overriding ``media_folder`` (``fiche: fiches/images``)."""
 
 
+class _Parts(c.Type):
+    """``recherche.parties``: ``auto`` or a number of parts."""
+
+    expected = f"« {AUTO} » ou un nombre entre 1 et {MAX_PARTS}"
+
+    def run_validation(self, value):
+        value = super().run_validation(value)
+        if value != AUTO and not (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_PARTS):
+            raise ValidationError(f"valeur attendue : {self.expected}")
+        return value
+
+
+class _Day(c.Type):
+    """``today``: a date written AAAA-MM-JJ."""
+
+    expected = "une date écrite AAAA-MM-JJ"
+
+    def run_validation(self, value):
+        value = super().run_validation(value)
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"valeur attendue : {self.expected}") from None
+        return value
+
+
 class SearchConfig(Config):
     """``recherche``: how the search index is built."""
 
-    parties = c.Type((int, str), default=AUTO)
+    parties = _Parts((int, str), default=AUTO)
     """Index the site in this many parts that the browser merges (generators/search_parts.py): less
     memory while building, and a rebuild indexes again only the parts whose pages changed; but a first
     query is slower and heavier. ``auto`` (the default): one part per 2,000 pages; 1: one index."""
@@ -108,7 +135,7 @@ class PortailConfig(Config):
     """Path of the content-type declaration, relative to mkdocs.yml."""
     redirections = c.Type(str, default="config/redirections.yml")
     """Table of the old portal's addresses to redirect (redirects.py), relative to mkdocs.yml."""
-    today = c.Optional(c.Type(str))
+    today = c.Optional(_Day(str))
     """Build date (AAAA-MM-JJ) for reproducible builds; else $PORTAIL_DATE, else today."""
     editeur = c.SubConfig(EditorConfig)
     """The web editor at /admin/."""
@@ -124,6 +151,16 @@ class PortailConfig(Config):
 
 class PortailPlugin(BasePlugin[PortailConfig]):
     supports_multiple_instances = False
+
+    def load_config(self, options, config_file_path=None):
+        """MkDocs' checks of the plugin's options, with their messages in
+        French and placed in mkdocs.yml (plugin_options.py)."""
+        errors, warnings = super().load_config(options, config_file_path)
+        messages = OptionMessages(PortailConfig, options, config_file_path)
+        config_log = logging.getLogger("mkdocs.config")
+        if not any(isinstance(f, EnglishPrefixFilter) for f in config_log.filters):
+            config_log.addFilter(EnglishPrefixFilter())
+        return [(key, messages.error(key, str(message))) for key, message in errors], [messages.warning(w) for w in warnings]
 
     def __init__(self) -> None:
         self.content: ContentSet | None = None
@@ -205,11 +242,6 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             self._validator = (digest, Validator(declaration))
         self.validator = self._validator[1]
         self.editor = _editor(self.config.editeur, declaration, config)
-        parts = self.config.recherche.parties
-        if parts != AUTO and not (isinstance(parts, int) and not isinstance(parts, bool) and 1 <= parts <= MAX_PARTS):
-            raise PluginError(
-                f"portail.recherche.parties : « {AUTO} » ou un nombre entre 1 et {MAX_PARTS} est attendu (ici {parts!r})"
-            )
         try:
             self.tiles = tiles_from_config(self.config.carte.get("tuiles"))
         except TilesError as error:

@@ -484,7 +484,7 @@ def test_a_bad_part_count_in_mkdocs_yml_stops_the_build_in_french(tmp_path, capl
     target = tmp_path / "publie"
     with pytest.raises(BuildFailed):
         build_site(find_project(config=config), today=TODAY, site_dir=target)
-    assert "portail.recherche.parties : « auto » ou un nombre entre 1 et 64 est attendu" in caplog.text
+    assert re.search(r"mkdocs.yml:\d+: portail.recherche.parties : valeur attendue : « auto » ou un nombre entre 1 et 64 \(ici ", caplog.text), caplog.text
     assert not target.exists()
 
 
