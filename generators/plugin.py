@@ -108,12 +108,15 @@ class _Parts(c.Type):
 
 
 class _Day(c.Type):
-    """``today``: a date written AAAA-MM-JJ."""
+    """``today``: a date written AAAA-MM-JJ (YAML reads it as a date unless
+    quoted: both are taken, as text)."""
 
     expected = "une date écrite AAAA-MM-JJ"
 
     def run_validation(self, value):
         value = super().run_validation(value)
+        if isinstance(value, date):
+            return value.isoformat()
         try:
             date.fromisoformat(value)
         except ValueError:
@@ -135,7 +138,7 @@ class PortailConfig(Config):
     """Path of the content-type declaration, relative to mkdocs.yml."""
     redirections = c.Type(str, default="config/redirections.yml")
     """Table of the old portal's addresses to redirect (redirects.py), relative to mkdocs.yml."""
-    today = c.Optional(_Day(str))
+    today = c.Optional(_Day((str, date)))
     """Build date (AAAA-MM-JJ) for reproducible builds; else $PORTAIL_DATE, else today."""
     editeur = c.SubConfig(EditorConfig)
     """The web editor at /admin/."""

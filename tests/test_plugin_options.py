@@ -46,6 +46,17 @@ def test_a_bad_option_stops_the_build_with_its_line_in_french(tmp_path, caplog, 
     assert not target.exists()
 
 
+@pytest.mark.parametrize("written", ["2026-11-20", '"2026-11-20"'])
+def test_the_build_date_is_taken_quoted_or_not(written):
+    """YAML reads an unquoted 2026-11-20 as a date, a quoted one as text."""
+    import yaml
+
+    config = PortailConfig()
+    config.load_dict({"today": yaml.safe_load(written)})
+    failed, _ = config.validate()
+    assert failed == [] and config.today == "2026-11-20"
+
+
 def test_a_choice_lists_its_values(tmp_path):
     config = tmp_path / "mkdocs.yml"
     config.write_text("site_name: Essai\nplugins:\n  - search\n  - portail:\n      editeur:\n        backend: svn\n", encoding="utf-8")
