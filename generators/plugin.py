@@ -978,14 +978,13 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """Feeds, calendars and exports: the last build's when it had the same
         inputs beside the pages' Markdown (a body edit: 4.6 s at 10,000
         sheets, RenderCache.last_outputs), else made and kept for the next."""
-        render, inputs = self.render, self._inputs
-        if render is not None and inputs is not None and self._quick is None:
-            kept = render.last_outputs(inputs)
-            if kept is not None:
-                log.info(f"flux et exports : {len(kept)} fichier(s) repris de la construction précédente")
-                return [OutputFile(path, data) for path, data in kept]
+        render, inputs = self.render, self._inputs  # inputs: None without the cache and in a quick rebuild
+        kept = render.last_outputs(inputs) if render is not None and inputs is not None else None
+        if kept is not None:
+            log.info(f"flux et exports : {len(kept)} fichier(s) repris de la construction précédente")
+            return [OutputFile(path, data) for path, data in kept]
         outputs = build_outputs(self.content, self.today, config.site_url or "", config.site_name)
-        if render is not None and inputs is not None and self._quick is None:
+        if render is not None and inputs is not None:
             render.remember_outputs(inputs, [(o.path, o.data) for o in outputs])
         return outputs
 

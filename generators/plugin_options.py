@@ -8,7 +8,8 @@ configuration file where it is written. ``EnglishPrefixFilter`` drops the
 English words MkDocs puts in front ("Config value 'plugins': Plugin
 'portail' option 'cache': ").
 
-Only ``mkdocs.config`` is imported here: this is the adapter's side.
+Of MkDocs, only ``mkdocs.config`` is imported here: this is the adapter's
+side. ``mkdocs.yml`` is read by ``source.py``, like the content files.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import logging
 import re
 from pathlib import Path
 
-import yaml
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 
 from .fields import closest_key
+from .source import read_yaml_document
 
 PLUGIN = "portail"
 SUB_OPTION = re.compile(r"Sub-option '([^']*)': ")
@@ -148,42 +149,30 @@ def _path(key: str, message: str) -> tuple[tuple[str, ...], str]:
 
 def _option_lines(config_file: str | None) -> dict[tuple[str, ...], int]:
     """Every key under the plugin's entry of ``plugins``, by path, with its
-    line (1-based); ``()`` is the entry's own line. Composed, not loaded:
-    MkDocs' own tags (``!ENV``, ``!!python/name``) need no constructor."""
+    line (1-based); ``()`` is the entry's own line. Read by ``source.py``,
+    as the content files are: MkDocs' own tags need no constructor there."""
     if not config_file:
         return {}
     try:
-        root = yaml.compose(Path(config_file).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        text = Path(config_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return {}
-    plugins = _child(root, "plugins")
-    entries = plugins.value if isinstance(plugins, yaml.SequenceNode) else [plugins] if plugins is not None else []
-    for entry in entries:
-        if isinstance(entry, yaml.ScalarNode) and entry.value == PLUGIN:
-            return {(): entry.start_mark.line + 1}
-        if isinstance(entry, yaml.MappingNode):
-            for key, value in entry.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == PLUGIN:
-                    lines = {(): key.start_mark.line + 1}
-                    _collect(value, (), lines)
-                    return lines
-    return {}
-
-
-def _child(node: yaml.Node | None, name: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == name:
-                return value
-    return None
-
-
-def _collect(node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                lines[path + (key.value,)] = key.start_mark.line + 1
-                _collect(value, path + (key.value,), lines)
+    document = read_yaml_document(text, Path(config_file).name)
+    plugins = document.data.get("plugins") if isinstance(document.data, dict) else None
+    if isinstance(plugins, dict):  # plugins: {portail: {...}}
+        entry: tuple = ("plugins",)
+    elif isinstance(plugins, list):  # plugins: [- portail, - portail: {...}]
+        index = next((i for i, e in enumerate(plugins) if e == PLUGIN or isinstance(e, dict) and PLUGIN in e), None)
+        if index is None:
+            return {}
+        entry = ("plugins", index)
+    else:
+        return {}
+    top = entry + (PLUGIN,)
+    lines = {path[len(top):]: line for path, (line, _) in document.positions.items() if path[: len(top)] == top}
+    if not lines and entry in document.positions:  # "- portail", without options
+        lines[()] = document.positions[entry][0]
+    return lines
 
 
 class EnglishPrefixFilter(logging.Filter):

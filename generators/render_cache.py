@@ -492,9 +492,14 @@ class RenderCache:
             return False
 
     def remember_keys(self, inputs: bytes, keys: dict[str, tuple[bytes, bytes, int]]) -> None:
+        self._keep(PAGE_KEYS, (PAGE_KEYS_FORMAT, inputs, keys))
+
+    def _keep(self, name: str, *parts: object) -> None:
+        """Write ``parts``, pickled one after the other, as the file ``name``
+        beside the entries (atomically; a memo that cannot be written is none)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.folder / PAGE_KEYS, pickle.dumps((PAGE_KEYS_FORMAT, inputs, keys), protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomically(self.folder / name, b"".join(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL) for part in parts))
         except OSError:
             pass
 
@@ -520,12 +525,7 @@ class RenderCache:
         return outputs
 
     def remember_outputs(self, inputs: bytes, outputs: list[tuple[str, bytes]]) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.folder / OUTPUTS, pickle.dumps((OUTPUTS_FORMAT, inputs), protocol=pickle.HIGHEST_PROTOCOL)
-                             + pickle.dumps(outputs, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass
+        self._keep(OUTPUTS, (OUTPUTS_FORMAT, inputs), outputs)
 
     def prune(self, kept: Iterable[str]) -> int:
         """Delete the entries of pages that are no longer built, and the HTML

@@ -151,6 +151,21 @@ def _parse_front_matter(front: str, entry: RawEntry, line_offset: int) -> None:
     entry.data = converter.mapping(node, ())
 
 
+def read_yaml_document(text: str, rel: str) -> RawEntry:
+    """A YAML file that is not a content file (``mkdocs.yml``), read the same
+    way: plain values in ``data`` (None if unreadable or not a mapping), the
+    line and column of every key and list item in ``positions``. Tags
+    (``!ENV``, ``!!python/name``) are not constructed: their text is kept."""
+    entry = RawEntry(path=Path(rel), rel=rel, data=None, body="", body_line=1)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return entry
+    if isinstance(node, yaml.MappingNode):
+        entry.data = _NodeConverter(entry, 0).mapping(node, ())
+    return entry
+
+
 class _NodeConverter:
     """Turns composed YAML nodes into plain values, recording positions."""
 
