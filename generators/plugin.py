@@ -41,7 +41,7 @@ from .markdown_images import BodyImagesExtension
 from .preview import PREVIEW_LIMIT, BackgroundBuild, ContentWatcher, compare, snapshot, watcher_for
 from .emit import FolderMaker, OutputFile, place_cached_in_folder, write_outputs
 from .search import SearchIndexError
-from .search_parts import AUTO, MAX_PARTS, make_indexing, resolve_parts
+from .search_parts import AUTO, MAX_PARTS, EarlyParts, make_indexing, resolve_parts
 from .second_renderer import CHECK_SHARE, SecondRenderer, can_fork, split_share
 from .pages import DeferredContext
 from .plugin_options import EnglishPrefixFilter, OptionMessages
@@ -59,6 +59,9 @@ log = get_plugin_logger("portail")
 TODAY_ENV = "PORTAIL_DATE"
 CACHE_ENV = "PORTAIL_CACHE"  # "non" (or 0, false): render every page, as the option ``cache: false`` does
 CACHED_TEMPLATE = "portail/_cache.html"  # an empty template: a page taken from the cache skips its own
+# A warm build renders up to this many pages before MkDocs' page loop, so that
+# the search index's parts they change are indexed meanwhile (_start_early).
+PRERENDERED = 50
 # Packages whose code shapes the pages' HTML: their versions are part of every page's key.
 SHARED_INDEXES = ("links", "taxonomy")  # the site-wide indexes of a page's context (site.py), traced
 RENDER_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "jinja2", "markupsafe", "babel", "pymdown-extensions", "pillow")
@@ -217,6 +220,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._linked = _Linked()  # pages linked from the cache by on_post_page
         self._frozen = False  # the build's objects out of the collector's sight (_freeze)
         self.search_parts = 1  # the search index's parts for this build (on_nav)
+        self._early: EarlyParts | None = None  # parts indexed during the page loop (_start_early)
+        self._prerendered: set[str] = set()  # pages rendered before the page loop (_start_early)
+        self._nav = None
 
     def on_startup(self, *, command, dirty):
         """Quick rebuilds only for ``mkdocs serve --dirty``: MkDocs then skips
@@ -545,6 +551,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """Priority 0. The navigation is on every page: it is part of every key;
         so is the number of the search index's parts (the search forms say it)."""
         self.search_parts = resolve_parts(self.config.recherche.parties, len(files.documentation_pages()))
+        self._nav = nav
         self._keys, self._inputs, self._last_keys, self._recalled = {}, None, None, 0
         if self.render is not None:
             self.render_key = self.fingerprints.digest((self.render_base, _nav_outline(nav.items, self.pages), self.search_parts))
@@ -889,7 +896,46 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 self._join_second()
             else:
                 self._join_after = order[first - 1]
+        self._start_early(config, files, env)
         return env
+
+    def _start_early(self, config, files, env) -> None:
+        """In a warm build of a site indexed in parts, have the parts that
+        the pages rendered anew change indexed while the other pages are
+        written (search_parts.EarlyParts), not once all are: render those
+        pages first, here. Every page is read by now (on_page_markdown): the
+        hits are known. At 10,000 sheets, after one body edit, the build
+        ended 0.4 to 1.7 s sooner in three paired runs (README)."""
+        self._early, self._prerendered = None, set()
+        cache = self._search_cache()
+        if (
+            self.render is None or cache is None or self.search_parts <= 1
+            or self._quick is not None or self._in_second or self._previewing
+        ):
+            return
+        pages = [f for f in files.documentation_pages() if f.dest_uri.endswith(".html")]
+        if len(self._hits) * 2 < len(pages):  # a cold build: every part is indexed at the end anyway
+            return
+        early = EarlyParts(cache, self.search_parts)
+        for file in pages:
+            key = self._hits.get(file.src_uri)
+            early.expect(file.dest_uri, self.render.html_path(file.src_uri, key) if key is not None else None)
+        early.ready()
+        self._early = early
+        # The pages rendered anew, as MkDocs would in its loop, where they
+        # are then skipped. Only if no other plugin's on_env comes after
+        # this one (the environment is then the one MkDocs renders with).
+        handlers = config.plugins.events.get("env") or []
+        if len(self._misses) > PRERENDERED or not handlers or getattr(handlers[-1], "__self__", None) is not self:
+            return
+        from mkdocs.commands.build import _build_page
+
+        doc_files = files.documentation_pages()
+        for src_uri in list(self._misses):
+            page = files.src_uris[src_uri].page
+            _build_page(page, config, doc_files, self._nav, env)
+            page.meta["template"] = CACHED_TEMPLATE
+            self._prerendered.add(src_uri)
 
     def on_post_build(self, config):
         """Priority 0. Write the redirect and editor pages beside the others,
@@ -941,9 +987,12 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             write_outputs(site, admin_outputs(
                 self.validator.declaration, *self.editor, config.site_name, config.theme.get("favicon") or ""
             ))
+        early, self._early = self._early, None  # the indexing's now: it waits for it or cancels it
         try:
-            indexing = make_indexing(site, self.search_parts, self._search_cache())
+            indexing = make_indexing(site, self.search_parts, self._search_cache(), early)
         except SearchIndexError as error:
+            if early is not None:
+                early.cancel()
             raise PluginError(f"index de recherche : {error}") from None
         try:
             if self.images is not None:  # the social cards drawn meanwhile (images.PendingCards)
@@ -1013,6 +1062,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         self._second = self._checker = None
         if self.images is not None:
             self.images.cancel_cards()
+        if self._early is not None:
+            self._early.cancel()
+            self._early = None
 
     def on_post_page(self, output, page, config):
         """Priority 0. Remove the few attributes of the theme's fixed markup that
@@ -1021,6 +1073,9 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         src_uri = page.file.src_uri
         self._current = None
         _release(page)
+        if src_uri in self._prerendered:  # written by _start_early
+            self._prerendered.discard(src_uri)
+            return self._placed(src_uri)
         checked = self._hits.pop(src_uri, None)
         if checked is not None and self.render is not None and not self._in_second and self._post_page_is_last(config):
             # Linked into the site from the cache, neither read nor written;
@@ -1050,6 +1105,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
                 # the pages that are not).
                 if stored and not self._in_second and self._post_page_is_last(config):
                     if self.render.place(src_uri, key, page.file.abs_dest_path):
+                        self._rendered(page, output, config)
                         return self._placed(src_uri)
         if self._in_second:
             return ""  # the parent writes it
@@ -1062,7 +1118,14 @@ class PortailPlugin(BasePlugin[PortailConfig]):
             pass
         if src_uri == self._join_after:
             self._join_second()
+        self._rendered(page, output, config)
         return output
+
+    def _rendered(self, page, output: str, config) -> None:
+        """Tell the parts indexed early (``_start_early``) the bytes MkDocs
+        writes for ``page`` (if no other plugin's on_post_page comes after)."""
+        if self._early is not None and self._post_page_is_last(config):
+            self._early.rendered(page.file.dest_uri, output.encode("utf-8", errors="xmlcharrefreplace"))
 
     def _sized(self, src_uri: str, key: bytes, size: int | None) -> None:
         """The page's HTML for ``key`` is in the cache with ``size`` bytes: its
@@ -1093,8 +1156,8 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         """Priority 0. Hand the page's data to its template."""
         src_uri = page.file.src_uri
         self._current = src_uri
-        if src_uri in self._hits:
-            return context  # the stored page stands in for the template's output
+        if src_uri in self._hits or src_uri in self._prerendered:
+            return context  # the stored page (or the one rendered by _start_early) stands in for the template's output
         spec = self.pages.get(src_uri)
         if spec is not None:
             data = spec.context

@@ -340,7 +340,14 @@ class PartedIndexing:
     ``search.Indexing``: ``finish()`` waits and reports, ``cancel()`` stops."""
 
     def __init__(
-        self, site_dir: Path, parts: int, cache_dir: Path, root_selector: str | None = ROOT_SELECTOR, *, temporary: bool = False
+        self,
+        site_dir: Path,
+        parts: int,
+        cache_dir: Path,
+        root_selector: str | None = ROOT_SELECTOR,
+        *,
+        temporary: bool = False,
+        early: EarlyParts | None = None,
     ) -> None:
         if not 1 <= parts <= MAX_PARTS:
             raise SearchIndexError(f"le nombre de parties de l'index doit être compris entre 1 et {MAX_PARTS} (ici {parts})")
@@ -349,8 +356,10 @@ class PartedIndexing:
         self.cache_dir = Path(cache_dir)
         self.root_selector = root_selector
         self.temporary = temporary  # cache_dir is this build's own: removed at the end
+        self.early = early  # the parts being indexed since the page loop (EarlyParts)
         self.started = time.perf_counter()
         self.indexed: list[int] = []  # the parts Pagefind indexed (the others came from the cache)
+        self.indexed_early: list[int] = []  # of which, by EarlyParts during the page loop
         self._stop = threading.Event()
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
@@ -372,7 +381,7 @@ class PartedIndexing:
         against 0.25 s."""
         plan: list[tuple[int, Path, Path | None]] = []
         try:
-            known = self._load_pages()
+            known = load_pages_memo(self.cache_dir)
             groups: dict[int, list[tuple[str, bytes]]] = {}
             for path, digest in indexed_pages(self.site_dir, known):
                 groups.setdefault(part_of(path, self.parts), []).append((path, digest))
@@ -380,8 +389,12 @@ class PartedIndexing:
                 raise SearchIndexError("aucune page à indexer (aucune ne porte data-pagefind-body)")
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             for number in sorted(groups):
-                entry = self.cache_dir / part_key(groups[number], self.root_selector)
-                work = None if (entry / "pagefind-entry.json").is_file() else Path(tempfile.mkdtemp(prefix="tmp-", dir=self.cache_dir))
+                key = part_key(groups[number], self.root_selector)
+                entry = self.cache_dir / key
+                if (entry / "pagefind-entry.json").is_file() or (self.early is not None and key in self.early.keys):
+                    work = None  # in the cache, or soon (_index waits for it)
+                else:
+                    work = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.cache_dir))
                 plan.append((number, entry, work))  # before linking: removed if that fails
                 if work is not None:
                     self._tree(groups[number], work)
@@ -409,6 +422,8 @@ class PartedIndexing:
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 self._process.kill()
+        if self.early is not None:
+            self.early.cancel()
         self._thread.join()
 
     def _run(self) -> None:
@@ -431,34 +446,35 @@ class PartedIndexing:
     def _index(self) -> IndexReport:
         known, groups, plan = self._scanned
         bundles: list[tuple[int, Path]] = []
-        for number, entry, work in plan:
+        if self.early is not None:
+            self.early.wait()
+        for position, (number, entry, work) in enumerate(plan):
             if self._stop.is_set():
                 raise SearchIndexError("indexation interrompue")
+            if work is None and not (entry / "pagefind-entry.json").is_file():  # EarlyParts failed on it
+                work = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.cache_dir))
+                plan[position] = (number, entry, work)
+                self._tree(groups[number], work)
             if work is not None:
                 self._index_part(work, entry)
                 self.indexed.append(number)
+            elif self.early is not None and entry.name in self.early.keys:
+                self.indexed.append(number)
+                self.indexed_early.append(number)
             bundles.append((number, entry))
         pages = self._place(bundles, sort_tables([[known[path][2] for path, _ in groups[number]] for number in sorted(groups)]))
-        self._prune({entry.name for _, entry in bundles} | {PAGES_MEMO} | {work.name for work in _trees(plan)})
+        early = {tree.name for tree in self.early.trees} if self.early is not None else set()
+        self._prune({entry.name for _, entry in bundles} | {PAGES_MEMO} | {work.name for work in _trees(plan)} | early)
         self._save_pages(known)
         seconds = time.perf_counter() - self.started
         bundle = self.site_dir / BUNDLE_DIR
         size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
         log.info(
-            "Recherche : %d pages indexées par Pagefind en %s s, en %d parties (%d indexée(s), les autres reprises du cache)",
+            "Recherche : %d pages indexées par Pagefind en %s s, en %d parties (%d indexée(s)%s, les autres reprises du cache)",
             pages, f"{seconds:.1f}".replace(".", ","), len(bundles), len(self.indexed),
+            f" dont {len(self.indexed_early)} pendant l'écriture des pages" if self.indexed_early else "",
         )
         return IndexReport(pages=pages, seconds=seconds, bytes=size)
-
-    def _load_pages(self) -> dict:
-        """The pages' identities and digests from the last indexing (indexed_pages)."""
-        try:
-            known = json.loads((self.cache_dir / PAGES_MEMO).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not (isinstance(known, dict) and known.get("format") == MEMO_FORMAT and isinstance(known.get("pages"), dict)):
-            return {}
-        return known["pages"]
 
     def _save_pages(self, known: dict) -> None:
         memo = self.cache_dir / PAGES_MEMO
@@ -469,21 +485,10 @@ class PartedIndexing:
     def _index_part(self, work: Path, entry: Path) -> None:
         """Index the pages of ``work/site`` (``_tree``) into the cache entry
         ``entry``. ``work`` stays: ``_run`` deletes the trees."""
-        tree, output = work / "site", work / "bundle"
-        command = pagefind_command(tree, self.root_selector, output_path=output)
-        with self._lock:
-            if self._stop.is_set():
-                raise SearchIndexError("indexation interrompue")
-            try:
-                self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            except OSError as error:
-                raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None
-        text, _ = self._process.communicate()
-        if self._process.returncode != 0:
-            raise SearchIndexError(f"Pagefind a échoué (code {self._process.returncode}) : {(text or '').strip()[-2000:]}")
-        stabilise_bundle(output)
-        shutil.rmtree(entry, ignore_errors=True)
-        output.rename(entry)
+        index_tree(work, entry, self.root_selector, self._lock, self._stop, self._started)
+
+    def _started(self, process: subprocess.Popen) -> None:
+        self._process = process
 
     def _place(self, bundles: list[tuple[int, Path]], tables: dict[str, list[list[str]]]) -> int:
         """Link the bundles into the site, give them global sort lists
@@ -514,7 +519,191 @@ class PartedIndexing:
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
-def make_indexing(site_dir: Path, parts: int, cache_dir: Path | None):
+def index_tree(
+    work: Path, entry: Path, root_selector: str | None, lock: threading.Lock, stop: threading.Event, started
+) -> None:
+    """Index the pages of ``work/site`` into the cache entry ``entry`` (Pagefind
+    writes ``work/bundle``, made deterministic, then renamed). ``started``
+    receives Pagefind's process, under ``lock``, unless ``stop`` is set."""
+    tree, output = work / "site", work / "bundle"
+    command = pagefind_command(tree, root_selector, output_path=output)
+    with lock:
+        if stop.is_set():
+            raise SearchIndexError("indexation interrompue")
+        try:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        except OSError as error:
+            raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None
+        started(process)
+    text, _ = process.communicate()
+    if process.returncode != 0:
+        raise SearchIndexError(f"Pagefind a échoué (code {process.returncode}) : {(text or '').strip()[-2000:]}")
+    stabilise_bundle(output)
+    shutil.rmtree(entry, ignore_errors=True)
+    output.rename(entry)
+
+
+def load_pages_memo(cache_dir: Path) -> dict:
+    """The pages' identities and digests from the last indexing (``indexed_pages``)."""
+    try:
+        known = json.loads((Path(cache_dir) / PAGES_MEMO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not (isinstance(known, dict) and known.get("format") == MEMO_FORMAT and isinstance(known.get("pages"), dict)):
+        return {}
+    return known["pages"]
+
+
+class EarlyParts:
+    """The parts of a warm build's search index that a page rendered anew
+    changes, indexed while the build goes on.
+
+    After one body edit, the one part that changes was indexed once every
+    page was written (3 s at 10,000 sheets, at the end of the build). The
+    plugin knows before writing any page which ones it takes from the
+    render cache (``expect`` with their cache file) and which it renders
+    (``expect`` without); once the last page of a part is rendered
+    (``rendered``), that part's cache key is known: if the cache lacks it,
+    its pages are linked into a tree (here, in the caller's thread: see
+    ``PartedIndexing._scan``) and Pagefind indexes it in a background
+    thread while the remaining pages are written.
+
+    Nothing of this is trusted: ``PartedIndexing`` computes every part's
+    key from the written site as before, and takes an entry made here only
+    under that key (the cache is named by the pages' digests, so the same
+    key means the same pages). A part mispredicted is indexed again there.
+    """
+
+    def __init__(self, cache_dir: Path, parts: int, root_selector: str | None = ROOT_SELECTOR) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.parts = parts
+        self.root_selector = root_selector
+        self.known = load_pages_memo(self.cache_dir)
+        self.keys: set[str] = set()  # the entries being made here
+        self.trees: list[Path] = []
+        self._digests: dict[int, dict[str, bytes | None]] = {}  # per part, each page's digest (None: not indexed)
+        self._sources: dict[str, Path | bytes] = {}  # a page's cache file, or its HTML once rendered
+        self._waiting: dict[int, set[str]] = {}  # per part, its pages not rendered yet
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._process: subprocess.Popen | None = None
+        self._jobs: list[tuple[Path, Path]] = []
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def expect(self, path: str, cached: Path | None) -> None:
+        """A page of the site at ``path`` (relative, with /): linked from the
+        cache file ``cached``, or rendered by this build (``None``)."""
+        number = part_of(path, self.parts)
+        self._digests.setdefault(number, {})
+        self._waiting.setdefault(number, set())
+        if cached is None:
+            self._waiting[number].add(path)
+            return
+        try:
+            self._digests[number][path] = self._cached_digest(path, cached)
+        except OSError:  # gone from the cache: the build stops when it places the page
+            self._waiting[number].add(path)
+            return
+        self._sources[path] = cached
+
+    def _cached_digest(self, path: str, cached: Path) -> bytes | None:
+        """The digest of a page linked from ``cached``: the last indexing's
+        when it read that same file (its identity, as ``indexed_pages``)."""
+        stat = os.stat(cached)
+        entry = self.known.get(path)
+        if entry is not None and entry[0] == [stat.st_ino, stat.st_size, stat.st_mtime_ns]:
+            return None if entry[1] is None else bytes.fromhex(entry[1])
+        data = cached.read_bytes()
+        return index_digest(data) if BODY_MARK in data else None
+
+    def ready(self) -> None:
+        """Every page is expected: start the parts with none to render."""
+        for number in sorted(self._waiting):
+            if not self._waiting[number]:
+                self._complete(number)
+
+    def rendered(self, path: str, data: bytes) -> None:
+        """The page at ``path`` was rendered: these are the bytes written."""
+        number = part_of(path, self.parts)
+        waiting = self._waiting.get(number)
+        if waiting is None or path not in waiting:
+            return
+        waiting.discard(path)
+        self._sources[path] = data
+        self._digests[number][path] = index_digest(data) if BODY_MARK in data else None
+        if not waiting:
+            self._complete(number)
+
+    def _complete(self, number: int) -> None:
+        pages = sorted((path, digest) for path, digest in self._digests[number].items() if digest is not None)
+        if not pages or self._stop.is_set():
+            return
+        key = part_key(pages, self.root_selector)
+        entry = self.cache_dir / key
+        if key in self.keys or (entry / "pagefind-entry.json").is_file():
+            return
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.cache_dir))
+        self.trees.append(work)
+        for path, _ in pages:  # in the order of PartedIndexing._tree: the same folders read alike
+            source = self._sources[path]
+            target = work / "site" / path
+            if isinstance(source, Path):
+                place_cached_in_folder(source, target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(source)
+        self.keys.add(key)
+        with self._lock:
+            self._jobs.append((work, entry))
+            thread = None
+            if self._thread is None:
+                thread = self._thread = threading.Thread(target=self._run, name="portail-search-early", daemon=True)
+        if thread is not None:
+            thread.start()
+
+    def _run(self) -> None:
+        done = 0
+        try:
+            while True:
+                with self._lock:
+                    if done == len(self._jobs) or self._stop.is_set():
+                        self._thread = None
+                        return
+                    work, entry = self._jobs[done]
+                index_tree(work, entry, self.root_selector, self._lock, self._stop, self._started)
+                done += 1
+        except BaseException as error:  # noqa: BLE001 - PartedIndexing indexes the part again
+            with self._lock:
+                self._error = error
+                self._thread = None
+
+    def _started(self, process: subprocess.Popen) -> None:
+        self._process = process
+
+    def wait(self) -> None:
+        """Wait for the parts started here; a failure is left for
+        ``PartedIndexing`` to find (the entry is missing: it indexes the part)."""
+        while True:
+            with self._lock:
+                thread = self._thread
+            if thread is None:
+                break
+            thread.join()
+        if self._error is not None:
+            log.debug("index de recherche anticipé : %s", self._error)
+        discard_folders(self.trees)
+
+    def cancel(self) -> None:
+        self._stop.set()
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+        self.wait()
+
+
+def make_indexing(site_dir: Path, parts: int, cache_dir: Path | None, early: EarlyParts | None = None):
     """The indexing for ``parts`` (``search.Indexing`` for one part)."""
     from .search import Indexing
 
@@ -522,4 +711,4 @@ def make_indexing(site_dir: Path, parts: int, cache_dir: Path | None):
         return Indexing(site_dir)
     if cache_dir is None:  # without the build's cache, the bundles live for this build only
         return PartedIndexing(site_dir, parts, Path(tempfile.mkdtemp(prefix="portail-recherche-")), temporary=True)
-    return PartedIndexing(site_dir, parts, cache_dir)
+    return PartedIndexing(site_dir, parts, cache_dir, early=early)

@@ -403,6 +403,30 @@ def test_after_a_body_edit_the_other_pages_keep_their_last_keys(warm_project, tm
     assert RECALLED.search(output) is None and OUTPUTS_KEPT.search(output) is None
 
 
+EARLY = re.compile(r"en 3 parties \(1 indexée\(s\) dont 1 pendant l'écriture des pages, les autres reprises du cache\)")
+
+
+def test_after_a_body_edit_its_search_part_is_indexed_while_pages_are_written(tmp_path):
+    """With the index in parts, the part of the page rendered anew is indexed
+    before MkDocs' page loop ends (plugin._start_early, search_parts.EarlyParts):
+    the site is the same as a cold build's, and the log says so."""
+    project = copy_sources(tmp_path / "depot")
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("      declaration: config/types.yml\n", "      declaration: config/types.yml\n      recherche:\n        parties: 3\n", 1), encoding="utf-8")
+    past = time.time() - 3600
+    for path in [project, *project.rglob("*")]:
+        os.utime(path, (past, past))
+    _build(project, tmp_path / "first")
+    assert EARLY.search((tmp_path / "first.log").read_text(encoding="utf-8")) is None  # a cold build indexes at the end
+    sheet = project / "fiches" / "diagnostics-flux-pme-somme.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8") + "\nUne phrase ajoutée au corps seulement.\n", encoding="utf-8")
+    hits, rendered = _warm_equals_cold(project, tmp_path, "parts")
+    assert rendered == 1
+    assert EARLY.search((tmp_path / "parts-warm.log").read_text(encoding="utf-8"))
+    assert "Une phrase ajoutée" in (tmp_path / "parts-warm" / "fiches" / "diagnostics-flux-pme-somme" / "index.html").read_text(encoding="utf-8")
+
+
 def test_a_recalled_key_whose_html_left_the_cache_renders_its_page_again(warm_project, tmp_path):
     import pickle
 

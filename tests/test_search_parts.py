@@ -7,6 +7,7 @@ against the same site built with one index)."""
 from __future__ import annotations
 
 import filecmp
+import os
 import json
 import re
 import shutil
@@ -24,7 +25,9 @@ from generators.search_parts import (
     PAGES_PER_PART,
     PART_PREFIX,
     SORT_TAG,
+    EarlyParts,
     PartedIndexing,
+    _trees,
     _sort_tags,
     indexed_pages,
     global_sorts,
@@ -524,3 +527,88 @@ def test_a_rebuild_reads_only_the_pages_whose_files_changed(tmp_path, monkeypatc
     second.finish()
     assert [name for name in read if name.endswith(".html")] == [paths[3]]
     assert second.indexed == [part_of(paths[3], 2)]
+
+
+def _cached_site(tmp_path: Path, count: int) -> tuple[Path, Path, Path, list[str]]:
+    """A site whose pages are hard links to files of a render cache, as a
+    warm build places them (plugin.on_post_page), indexed once in 3 parts."""
+    site, render, cache = tmp_path / "site", tmp_path / "render", tmp_path / "search"
+    paths = write_site(render, count)
+    for path in [p.relative_to(render).as_posix() for p in render.rglob("*.html")]:
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        os.link(render / path, site / path)
+    PartedIndexing(site, 3, cache).finish()
+    assert _trees_gone(cache)
+    return site, render, cache, paths
+
+
+def _bundle_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in (site / BUNDLE_DIR).rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("foreseen", [True, False])
+def test_a_part_indexed_during_the_page_loop_is_taken_under_its_key(tmp_path, foreseen):
+    """EarlyParts indexes the part of a page rendered anew as soon as that
+    page is rendered; PartedIndexing then takes the entry it made, under the
+    key it computes from the written site. If the page written is not the
+    one announced, the part is indexed again. Either way, the same bundles
+    as indexing the site from nothing."""
+    site, render, cache, paths = _cached_site(tmp_path, 30)
+    changed = paths[7]
+    new = (site / changed).read_text(encoding="utf-8").replace("quartier", "rue").encode()
+    early = EarlyParts(cache, 3)
+    for path in [p.relative_to(render).as_posix() for p in sorted(render.rglob("*.html"))]:
+        early.expect(path, None if path == changed else render / path)
+    early.ready()
+    assert early.keys == set()  # every other part is in the cache
+    early.rendered(changed, new)
+    assert len(early.keys) == 1 and len(early.trees) == 1
+    written = new if foreseen else new.replace(b"rue", b"avenue")
+    (site / changed).unlink()
+    (site / changed).write_bytes(written)
+
+    indexing = PartedIndexing(site, 3, cache, early=early)
+    assert indexing.finish().pages == 30
+    number = part_of(changed, 3)
+    assert indexing.indexed == [number]
+    assert indexing.indexed_early == ([number] if foreseen else [])
+    assert bool(_trees(indexing._scanned[2])) != foreseen  # PartedIndexing made a tree only when mispredicted
+
+    fresh = tmp_path / "fresh"
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns(BUNDLE_DIR))
+    PartedIndexing(fresh, 3, tmp_path / "fresh-cache").finish()
+    assert _bundle_files(site) == _bundle_files(fresh)
+    assert _trees_gone(cache)
+
+
+def test_early_parts_wait_for_every_page_of_their_part_and_skip_pages_without_body(tmp_path):
+    site, render, cache, paths = _cached_site(tmp_path, 30)
+    number = part_of(paths[3], 3)
+    same_part = [path for path in paths if part_of(path, 3) == number]
+    early = EarlyParts(cache, 3)
+    for path in [p.relative_to(render).as_posix() for p in sorted(render.rglob("*.html"))]:
+        early.expect(path, None if path in same_part[:2] else render / path)
+    early.ready()
+    first = (render / same_part[0]).read_bytes().replace(b"quartier", b"place")
+    early.rendered(same_part[0], first)
+    assert early.keys == set()  # its part still waits for the second page
+    early.rendered("ailleurs/index.html", b"<html></html>")  # not expected: ignored
+    early.rendered(same_part[1], (render / same_part[1]).read_bytes())
+    assert len(early.keys) == 1
+    early.wait()
+    entry = cache / next(iter(early.keys))
+    assert (entry / "pagefind-entry.json").is_file()
+    assert indexed_page_count(entry) == len(same_part)  # the pages without data-pagefind-body left out
+    early.cancel()  # after the end: nothing to stop, nothing raised
+
+
+def test_a_cancelled_early_part_leaves_no_process(tmp_path):
+    site, render, cache, paths = _cached_site(tmp_path, 30)
+    early = EarlyParts(cache, 3)
+    for path in [p.relative_to(render).as_posix() for p in sorted(render.rglob("*.html"))]:
+        early.expect(path, None if path == paths[0] else render / path)
+    early.ready()
+    early.rendered(paths[0], (render / paths[0]).read_bytes().replace(b"quartier", b"impasse"))
+    early.cancel()
+    assert early._thread is None
+    assert early._process is None or early._process.poll() is not None
