@@ -289,6 +289,18 @@ class Server:
             time.sleep(0.05)
         raise AssertionError(f"« {pattern} » absent du journal :\n" + "\n".join(self.log[-40:]))
 
+    def built(self, start: int) -> int:
+        """The line where the rebuild begun at ``start`` ended without error.
+        Not MkDocs' "Documentation built in N seconds": its logger drops a
+        message it logged before (``mkdocs.utils.DuplicateFilter``), so a
+        rebuild as long as an earlier one, to the hundredth, did not say it
+        (the test once failed so). MkDocs' server says "Reloading browsers"
+        only after a build that did not raise."""
+        end = self.wait_for(r"Reloading browsers", start)
+        failed = [entry for entry in self.log[start:end] if "An error happened during the rebuild" in entry]
+        assert not failed, "\n".join(self.log[start : end + 1])
+        return end
+
     def get(self, path: str) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=240) as response:
             return response.read().decode("utf-8")
@@ -357,7 +369,7 @@ def test_preview_server_shows_a_saved_sheet_at_once_then_the_whole_site(demo: Pa
         # 4. A new file: a full rebuild, with the new page.
         (demo / "fiches" / "nouvelle-fiche.md").write_text((demo / SHEET).read_text(encoding="utf-8").replace("titre: ", "titre: Copie ", 1), encoding="utf-8")
         start = server.wait_for(r"Detected file changes", line + 1)
-        end = server.wait_for(r"Documentation built in", start)
+        end = server.built(start)
         assert not any("aperçu rapide" in entry for entry in server.log[start:end])
         assert any(re.search(r"pages : \d+ reprise\(s\) du cache", entry) for entry in server.log[start:end])
         assert "Copie " in server.get("/fiches/nouvelle-fiche/")
@@ -373,7 +385,7 @@ def test_preview_server_shows_a_saved_sheet_at_once_then_the_whole_site(demo: Pa
         line = server.wait_for(r"fiche-fautive\.md:\d+", end)
         faulty.unlink()
         start = server.wait_for(r"Detected file changes", line + 1)
-        end = server.wait_for(r"Documentation built in", start)
+        end = server.built(start)
         assert not any("aperçu" in entry for entry in server.log[start:end])
         assert "Titre changé pendant l" in server.get(SHEET_URL)
     finally:
