@@ -925,8 +925,7 @@ class PortailPlugin(BasePlugin[PortailConfig]):
         # The pages rendered anew, as MkDocs would in its loop, where they
         # are then skipped. Only if no other plugin's on_env comes after
         # this one (the environment is then the one MkDocs renders with).
-        handlers = config.plugins.events.get("env") or []
-        if len(self._misses) > PRERENDERED or not handlers or getattr(handlers[-1], "__self__", None) is not self:
+        if len(self._misses) > PRERENDERED or not self._is_last(config, "env"):
             return
         from mkdocs.commands.build import _build_page
 
@@ -1145,7 +1144,11 @@ class PortailPlugin(BasePlugin[PortailConfig]):
     def _post_page_is_last(self, config) -> bool:
         """Whether no other plugin's on_post_page comes after this one (which
         would receive the empty text of a linked page)."""
-        handlers = config.plugins.events.get("post_page") or []
+        return self._is_last(config, "post_page")
+
+    def _is_last(self, config, event: str) -> bool:
+        """Whether this plugin's handler is the last MkDocs calls for ``event``."""
+        handlers = config.plugins.events.get(event) or []
         return bool(handlers) and getattr(handlers[-1], "__self__", None) is self
 
     def on_post_template(self, output_content, template_name, config):

@@ -174,6 +174,16 @@ def index_digest(data: bytes) -> bytes:
     return digest.digest()
 
 
+def _identity(stat: os.stat_result) -> list[int]:
+    """A file's identity in ``pages.json``: inode, size, modification time in nanoseconds."""
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+
+
+def _page_digest(data: bytes) -> bytes | None:
+    """A page's ``index_digest``, or None for a page Pagefind does not index."""
+    return index_digest(data) if BODY_MARK in data else None
+
+
 def resolve_parts(setting: int | str, pages: int) -> int:
     """The number of parts for ``setting`` (a number, or ``auto``) on a site of ``pages`` pages."""
     if setting == AUTO:
@@ -283,15 +293,12 @@ def indexed_pages(site_dir: Path, known: dict | None = None) -> list[tuple[str, 
             path = os.path.join(folder, name)
             relative = Path(path).relative_to(site_dir).as_posix()
             seen.add(relative)
-            stat = os.stat(path)
-            identity = [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+            identity = _identity(os.stat(path))
             entry = known.get(relative)
             if entry is None or entry[0] != identity:
                 data = Path(path).read_bytes()
-                if BODY_MARK in data:
-                    entry = [identity, index_digest(data).hex(), page_sorts(data)]
-                else:
-                    entry = [identity, None, {}]
+                digest = _page_digest(data)
+                entry = [identity, None, {}] if digest is None else [identity, digest.hex(), page_sorts(data)]
                 known[relative] = entry
             if entry[1] is not None:
                 pages.append((relative, bytes.fromhex(entry[1])))
@@ -360,9 +367,7 @@ class PartedIndexing:
         self.started = time.perf_counter()
         self.indexed: list[int] = []  # the parts Pagefind indexed (the others came from the cache)
         self.indexed_early: list[int] = []  # of which, by EarlyParts during the page loop
-        self._stop = threading.Event()
-        self._process: subprocess.Popen | None = None
-        self._lock = threading.Lock()
+        self._runs = _PagefindRuns(root_selector)
         self._result: IndexReport | BaseException | None = None
         self._scanned = self._scan()
         self._thread = threading.Thread(target=self._run, name="portail-search-parts", daemon=True)
@@ -418,10 +423,7 @@ class PartedIndexing:
         return self._result
 
     def cancel(self) -> None:
-        self._stop.set()
-        with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                self._process.kill()
+        self._runs.cancel()
         if self.early is not None:
             self.early.cancel()
         self._thread.join()
@@ -449,14 +451,14 @@ class PartedIndexing:
         if self.early is not None:
             self.early.wait()
         for position, (number, entry, work) in enumerate(plan):
-            if self._stop.is_set():
+            if self._runs.stop.is_set():
                 raise SearchIndexError("indexation interrompue")
             if work is None and not (entry / "pagefind-entry.json").is_file():  # EarlyParts failed on it
                 work = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.cache_dir))
                 plan[position] = (number, entry, work)
                 self._tree(groups[number], work)
             if work is not None:
-                self._index_part(work, entry)
+                self._runs.index(work, entry)  # work stays: _run deletes the trees
                 self.indexed.append(number)
             elif self.early is not None and entry.name in self.early.keys:
                 self.indexed.append(number)
@@ -481,14 +483,6 @@ class PartedIndexing:
         work = memo.with_name(memo.name + ".tmp")
         work.write_text(json.dumps({"format": MEMO_FORMAT, "pages": known}, separators=(",", ":")), encoding="utf-8")
         work.replace(memo)
-
-    def _index_part(self, work: Path, entry: Path) -> None:
-        """Index the pages of ``work/site`` (``_tree``) into the cache entry
-        ``entry``. ``work`` stays: ``_run`` deletes the trees."""
-        index_tree(work, entry, self.root_selector, self._lock, self._stop, self._started)
-
-    def _started(self, process: subprocess.Popen) -> None:
-        self._process = process
 
     def _place(self, bundles: list[tuple[int, Path]], tables: dict[str, list[list[str]]]) -> int:
         """Link the bundles into the site, give them global sort lists
@@ -519,28 +513,40 @@ class PartedIndexing:
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
-def index_tree(
-    work: Path, entry: Path, root_selector: str | None, lock: threading.Lock, stop: threading.Event, started
-) -> None:
-    """Index the pages of ``work/site`` into the cache entry ``entry`` (Pagefind
-    writes ``work/bundle``, made deterministic, then renamed). ``started``
-    receives Pagefind's process, under ``lock``, unless ``stop`` is set."""
-    tree, output = work / "site", work / "bundle"
-    command = pagefind_command(tree, root_selector, output_path=output)
-    with lock:
-        if stop.is_set():
-            raise SearchIndexError("indexation interrompue")
-        try:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        except OSError as error:
-            raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None
-        started(process)
-    text, _ = process.communicate()
-    if process.returncode != 0:
-        raise SearchIndexError(f"Pagefind a échoué (code {process.returncode}) : {(text or '').strip()[-2000:]}")
-    stabilise_bundle(output)
-    shutil.rmtree(entry, ignore_errors=True)
-    output.rename(entry)
+class _PagefindRuns:
+    """Pagefind runs over temporary trees, one at a time, which ``cancel``
+    stops (the one running is killed, later ones refused)."""
+
+    def __init__(self, root_selector: str | None) -> None:
+        self.root_selector = root_selector
+        self.stop = threading.Event()
+        self.process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def index(self, work: Path, entry: Path) -> None:
+        """Index the pages of ``work/site`` into the cache entry ``entry``
+        (Pagefind writes ``work/bundle``, made deterministic, then renamed)."""
+        tree, output = work / "site", work / "bundle"
+        command = pagefind_command(tree, self.root_selector, output_path=output)
+        with self._lock:
+            if self.stop.is_set():
+                raise SearchIndexError("indexation interrompue")
+            try:
+                self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            except OSError as error:
+                raise SearchIndexError(f"Pagefind n'a pas pu être lancé ({error})") from None
+        text, _ = self.process.communicate()
+        if self.process.returncode != 0:
+            raise SearchIndexError(f"Pagefind a échoué (code {self.process.returncode}) : {(text or '').strip()[-2000:]}")
+        stabilise_bundle(output)
+        shutil.rmtree(entry, ignore_errors=True)
+        output.rename(entry)
+
+    def cancel(self) -> None:
+        self.stop.set()
+        with self._lock:
+            if self.process is not None and self.process.poll() is None:
+                self.process.kill()
 
 
 def load_pages_memo(cache_dir: Path) -> dict:
@@ -584,9 +590,8 @@ class EarlyParts:
         self._digests: dict[int, dict[str, bytes | None]] = {}  # per part, each page's digest (None: not indexed)
         self._sources: dict[str, Path | bytes] = {}  # a page's cache file, or its HTML once rendered
         self._waiting: dict[int, set[str]] = {}  # per part, its pages not rendered yet
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._process: subprocess.Popen | None = None
+        self._runs = _PagefindRuns(root_selector)
+        self._lock = threading.Lock()  # the jobs and the thread that runs them
         self._jobs: list[tuple[Path, Path]] = []
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -610,12 +615,10 @@ class EarlyParts:
     def _cached_digest(self, path: str, cached: Path) -> bytes | None:
         """The digest of a page linked from ``cached``: the last indexing's
         when it read that same file (its identity, as ``indexed_pages``)."""
-        stat = os.stat(cached)
         entry = self.known.get(path)
-        if entry is not None and entry[0] == [stat.st_ino, stat.st_size, stat.st_mtime_ns]:
+        if entry is not None and entry[0] == _identity(os.stat(cached)):
             return None if entry[1] is None else bytes.fromhex(entry[1])
-        data = cached.read_bytes()
-        return index_digest(data) if BODY_MARK in data else None
+        return _page_digest(cached.read_bytes())
 
     def ready(self) -> None:
         """Every page is expected: start the parts with none to render."""
@@ -631,13 +634,13 @@ class EarlyParts:
             return
         waiting.discard(path)
         self._sources[path] = data
-        self._digests[number][path] = index_digest(data) if BODY_MARK in data else None
+        self._digests[number][path] = _page_digest(data)
         if not waiting:
             self._complete(number)
 
     def _complete(self, number: int) -> None:
         pages = sorted((path, digest) for path, digest in self._digests[number].items() if digest is not None)
-        if not pages or self._stop.is_set():
+        if not pages or self._runs.stop.is_set():
             return
         key = part_key(pages, self.root_selector)
         entry = self.cache_dir / key
@@ -668,19 +671,16 @@ class EarlyParts:
         try:
             while True:
                 with self._lock:
-                    if done == len(self._jobs) or self._stop.is_set():
+                    if done == len(self._jobs) or self._runs.stop.is_set():
                         self._thread = None
                         return
                     work, entry = self._jobs[done]
-                index_tree(work, entry, self.root_selector, self._lock, self._stop, self._started)
+                self._runs.index(work, entry)
                 done += 1
         except BaseException as error:  # noqa: BLE001 - PartedIndexing indexes the part again
             with self._lock:
                 self._error = error
                 self._thread = None
-
-    def _started(self, process: subprocess.Popen) -> None:
-        self._process = process
 
     def wait(self) -> None:
         """Wait for the parts started here; a failure is left for
@@ -696,10 +696,7 @@ class EarlyParts:
         discard_folders(self.trees)
 
     def cancel(self) -> None:
-        self._stop.set()
-        with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                self._process.kill()
+        self._runs.cancel()
         self.wait()
 
 

@@ -358,7 +358,7 @@ def test_a_cancelled_parted_indexing_leaves_no_process(tmp_path):
     assert len(list((tmp_path / "cache").glob("tmp-*/site"))) == 2
     indexing.cancel()
     assert not indexing._thread.is_alive()
-    assert indexing._process is None or indexing._process.poll() is not None
+    assert indexing._runs.process is None or indexing._runs.process.poll() is not None
     assert list((tmp_path / "cache").glob("tmp-*")) == []  # no tree left behind
 
 
@@ -611,4 +611,4 @@ def test_a_cancelled_early_part_leaves_no_process(tmp_path):
     early.rendered(paths[0], (render / paths[0]).read_bytes().replace(b"quartier", b"impasse"))
     early.cancel()
     assert early._thread is None
-    assert early._process is None or early._process.poll() is not None
+    assert early._runs.process is None or early._runs.process.poll() is not None
